@@ -1,0 +1,169 @@
+"""One typed configuration per deployment profile.
+
+Stacks, Lambda handlers, job scripts and the local runtime all read this module, so a profile is
+*data* (the tables at the bottom), never `if profile == "prod"` branches scattered through code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal, get_args, get_type_hints
+
+RemovalPolicyName = Literal["destroy", "retain"]
+DeploymentStrategy = Literal["all_at_once", "canary"]
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or outside its allowed values."""
+
+    def __init__(self, key: str, rule: str, value: Any = None) -> None:
+        self.key, self.rule, self.value = key, rule, value
+        suffix = "" if value is None else f" (got {value!r})"
+        super().__init__(f"config '{key}': {rule}{suffix}")
+
+
+# key -> (lower bound, upper bound) for integer and float settings.
+_RANGES: dict[str, tuple[float, float]] = {
+    "raw_retention_days": (1, 3650),
+    "curated_retention_days": (1, 3650),
+    "capture_retention_days": (1, 3650),
+    "decisions_retention_days": (1, 3650),
+    "labels_retention_days": (1, 3650),
+    "noncurrent_version_days": (1, 365),
+    "log_retention_days": (1, 3653),
+    "kinesis_shard_count": (1, 50),
+    "kinesis_retention_hours": (24, 8760),
+    "firehose_buffer_seconds": (0, 900),
+    "firehose_buffer_mib": (1, 128),
+    "endpoint_instance_count": (1, 10),
+    "canary_traffic_percent": (1, 50),
+    "bake_minutes": (0, 180),
+}
+
+# CloudWatch Logs only accepts these retention values.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                      2557, 2922, 3288, 3653)
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    name: str
+    removal_policy: RemovalPolicyName
+    # S3 lifecycle: current objects expire after N days; old versions after noncurrent_version_days.
+    raw_retention_days: int
+    curated_retention_days: int
+    capture_retention_days: int
+    decisions_retention_days: int
+    labels_retention_days: int
+    noncurrent_version_days: int
+    log_retention_days: int
+    kinesis_shard_count: int
+    kinesis_retention_hours: int
+    firehose_buffer_seconds: int
+    firehose_buffer_mib: int
+    endpoint_instance_type: str
+    endpoint_instance_count: int
+    deployment_strategy: DeploymentStrategy
+    canary_traffic_percent: int
+    bake_minutes: int
+
+    @classmethod
+    def from_mapping(cls, name: str, values: Mapping[str, Any]) -> ProfileConfig:
+        """Build and validate a profile; every error names the key and the rule."""
+        known = [f.name for f in fields(cls) if f.name != "name"]
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown key; allowed keys: {', '.join(known)}")
+        missing = [k for k in known if values.get(k) is None]
+        if missing:
+            raise ConfigError(missing[0], "missing value; every profile must set it")
+        hints = get_type_hints(cls)
+        for key in known:
+            _check(key, hints[key], values[key])
+        return cls(name=name, **{k: values[k] for k in known})
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ProfileConfig:
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"}
+        values.update(overrides)
+        return ProfileConfig.from_mapping(self.name, values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check(key: str, hint: Any, value: Any) -> None:
+    choices = get_args(hint)
+    if choices:  # a Literal: one of a fixed set of strings
+        if value not in choices:
+            raise ConfigError(key, f"must be one of {', '.join(choices)}", value)
+        return
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, "must be an integer", value)
+    elif hint is str:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(key, "must be a non-empty string", value)
+    if key in _RANGES:
+        lo, hi = _RANGES[key]
+        if not lo <= value <= hi:
+            raise ConfigError(key, f"must be between {lo:g} and {hi:g}", value)
+    if key == "log_retention_days" and value not in LOG_RETENTION_DAYS:
+        raise ConfigError(key, f"must be one of CloudWatch's retention values {LOG_RETENTION_DAYS}", value)
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # Cheapest safe footprint: one shard, one small instance, short retention, destroyable.
+    "sandbox": {
+        "removal_policy": "destroy",
+        "raw_retention_days": 14,
+        "curated_retention_days": 30,
+        "capture_retention_days": 7,
+        "decisions_retention_days": 14,
+        "labels_retention_days": 60,
+        "noncurrent_version_days": 3,
+        "log_retention_days": 7,
+        "kinesis_shard_count": 1,
+        "kinesis_retention_hours": 24,
+        "firehose_buffer_seconds": 60,
+        "firehose_buffer_mib": 5,
+        "endpoint_instance_type": "ml.t2.medium",
+        "endpoint_instance_count": 1,
+        "deployment_strategy": "all_at_once",
+        "canary_traffic_percent": 10,
+        "bake_minutes": 5,
+    },
+    # Production shape: data retained, canary on several instances, longer audit trail.
+    "prod": {
+        "removal_policy": "retain",
+        "raw_retention_days": 400,
+        "curated_retention_days": 400,
+        "capture_retention_days": 90,
+        "decisions_retention_days": 400,
+        "labels_retention_days": 730,
+        "noncurrent_version_days": 30,
+        "log_retention_days": 90,
+        "kinesis_shard_count": 2,
+        "kinesis_retention_hours": 168,
+        "firehose_buffer_seconds": 300,
+        "firehose_buffer_mib": 64,
+        "endpoint_instance_type": "ml.m5.large",
+        "endpoint_instance_count": 2,
+        "deployment_strategy": "canary",
+        "canary_traffic_percent": 10,
+        "bake_minutes": 15,
+    },
+}
+
+DEFAULT_PROFILE = "sandbox"
+
+
+def load_config(profile: str | None = None, overrides: Mapping[str, Any] | None = None) -> ProfileConfig:
+    """The validated config for `profile` (default sandbox), with optional per-key overrides."""
+    name = profile or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ConfigError("profile", f"unknown profile; allowed values: {', '.join(PROFILES)}", name)
+    values = dict(PROFILES[name])
+    values.update(overrides or {})
+    return ProfileConfig.from_mapping(name, values)
