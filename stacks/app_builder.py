@@ -12,6 +12,14 @@ from stacks.data_foundation_stack import DataFoundationStack
 from stacks.naming import PROJECT, stack_name
 
 
+# Feature flags are set in code, not only in cdk.json, so the CLI, tests and the local AWS synthesize
+# the same template.
+FEATURE_FLAGS = {
+    # Grant S3 server-access-log delivery via the log bucket's policy instead of legacy ACLs.
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}
+
+
 def profile_from_context(app: cdk.App) -> ProfileConfig:
     """`-c profile=prod` picks the profile; `-c config='{"key": value}'` overrides single keys."""
     overrides: Any = app.node.try_get_context("config") or {}
@@ -24,6 +32,8 @@ def profile_from_context(app: cdk.App) -> ProfileConfig:
 
 def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App, ProfileConfig]:
     app = app or cdk.App()
+    for flag, value in FEATURE_FLAGS.items():
+        app.node.set_context(flag, value)
     config = profile_from_context(app)
     data = DataFoundationStack(
         app, "DataFoundation",

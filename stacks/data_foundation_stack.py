@@ -55,7 +55,7 @@ class DataFoundationStack(Stack):
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,  # no ACLs: delivery via bucket policy
             removal_policy=removal,
             auto_delete_objects=removal == RemovalPolicy.DESTROY,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs",
@@ -166,7 +166,7 @@ class DataFoundationStack(Stack):
                 id="expire-old-versions",
                 noncurrent_version_expiration=Duration.days(self.config.noncurrent_version_days),
             ))
-        return s3.Bucket(
+        bucket = s3.Bucket(
             self,
             f"{purpose.capitalize()}Bucket",
             bucket_name=bucket_name(self.config.name, purpose, Aws.ACCOUNT_ID, Aws.REGION),
@@ -182,4 +182,5 @@ class DataFoundationStack(Stack):
             removal_policy=removal,
             auto_delete_objects=removal == RemovalPolicy.DESTROY,
         )
+        return bucket
 

@@ -1,0 +1,307 @@
+"""Everything that depends on moto's internals, in one small module (moto is pinned in pyproject).
+
+moto's CloudFormation engine only creates resource types that have a `CloudFormationModel`
+subclass. For the types our stacks use that moto's CloudFormation skips, we register models here
+that create the resource through the service's *public* API (boto3 against the same in-process
+moto), so the stack reaches CREATE_COMPLETE with the resource really there, configured from the
+template's properties. Two internals are touched, both covered by tests/local_aws/test_moto_internals.py:
+`CloudFormationModel.__subclasses__()` as the registry and the lru_caches over it in
+`moto.cloudformation.parsing`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from moto.cloudformation import parsing as cfn_parsing
+from moto.core.common_models import CloudFormationModel
+from moto.kinesis.models import Stream as MotoKinesisStream
+from moto.s3.models import FakeBucket as MotoBucket
+
+# Resource types moto's CloudFormation cannot create and that we do not emulate, with the reason a
+# user will see in the deploy report. They are removed from the template before create_stack.
+NOT_EMULATED: dict[str, str] = {
+    "Custom::S3AutoDeleteObjects": "empties a bucket on `cdk destroy`; the local AWS is discarded whole",
+}
+
+
+def _client(service: str, region: str) -> Any:
+    return boto3.client(service, region_name=region)
+
+
+class _PublicApiModel:
+    """Mixin for models that create their resource through one public API call."""
+
+    physical_id: str = ""
+
+    def __init__(self, physical_id: str, properties: dict[str, Any]) -> None:
+        self.physical_id = physical_id
+        self.properties = properties
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Arn":
+            return getattr(self, "arn", self.physical_id)
+        raise NotImplementedError(attribute_name)
+
+
+class BucketPolicyModel(_PublicApiModel, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> BucketPolicyModel:
+        props = cloudformation_json["Properties"]
+        _client("s3", region_name).put_bucket_policy(
+            Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
+        return cls(props["Bucket"], props)
+
+
+class TopicPolicyModel(_PublicApiModel, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SNS::TopicPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> TopicPolicyModel:
+        props = cloudformation_json["Properties"]
+        sns = _client("sns", region_name)
+        for topic_arn in props["Topics"]:
+            sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy",
+                                     AttributeValue=json.dumps(props["PolicyDocument"]))
+        return cls(resource_name, props)
+
+
+class LogStreamModel(_PublicApiModel, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Logs::LogStream"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> LogStreamModel:
+        props = cloudformation_json["Properties"]
+        name = props.get("LogStreamName", resource_name)
+        _client("logs", region_name).create_log_stream(logGroupName=props["LogGroupName"], logStreamName=name)
+        return cls(name, props)
+
+
+class DeliveryStreamModel(_PublicApiModel, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::KinesisFirehose::DeliveryStream"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> DeliveryStreamModel:
+        props = dict(cloudformation_json["Properties"])
+        name = props.pop("DeliveryStreamName", resource_name)
+        # CloudFormation property names are the API's names for every key we use.
+        allowed = {"DeliveryStreamType", "KinesisStreamSourceConfiguration", "ExtendedS3DestinationConfiguration",
+                   "S3DestinationConfiguration", "DeliveryStreamEncryptionConfigurationInput", "Tags"}
+        api_args = {k: v for k, v in props.items() if k in allowed}
+        if "DeliveryStreamEncryptionConfigurationInput" not in props and "DeliveryStreamEncryptionConfiguration" in props:
+            api_args["DeliveryStreamEncryptionConfigurationInput"] = props["DeliveryStreamEncryptionConfiguration"]
+        arn = _client("firehose", region_name).create_delivery_stream(DeliveryStreamName=name, **api_args)[
+            "DeliveryStreamARN"]
+        model = cls(name, props)
+        model.arn = arn
+        return model
+
+
+class ModelPackageGroupModel(_PublicApiModel, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SageMaker::ModelPackageGroup"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in {"ModelPackageGroupArn", "Arn"}
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name in {"ModelPackageGroupArn", "Arn"}:
+            return self.arn
+        raise NotImplementedError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> ModelPackageGroupModel:
+        props = cloudformation_json["Properties"]
+        name = props.get("ModelPackageGroupName", resource_name)
+        args: dict[str, Any] = {"ModelPackageGroupName": name}
+        if props.get("ModelPackageGroupDescription"):
+            args["ModelPackageGroupDescription"] = props["ModelPackageGroupDescription"]
+        arn = _client("sagemaker", region_name).create_model_package_group(**args)["ModelPackageGroupArn"]
+        model = cls(name, props)
+        model.arn = arn
+        return model
+
+
+class MetricAlarmModel(_PublicApiModel, CloudFormationModel):
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> MetricAlarmModel:
+        props = dict(cloudformation_json["Properties"])
+        name = props.pop("AlarmName", resource_name)
+        ints = {"EvaluationPeriods", "DatapointsToAlarm", "Period"}
+        args = {k: (int(v) if k in ints else v) for k, v in props.items()}
+        if "Threshold" in args:
+            args["Threshold"] = float(args["Threshold"])
+        _client("cloudwatch", region_name).put_metric_alarm(AlarmName=name, **args)
+        model = cls(name, props)
+        model.arn = f"arn:aws:cloudwatch:{region_name}:{account_id}:alarm:{name}"
+        return model
+
+
+_DEFERRED: list[Any] = []
+
+
+def apply_deferred_settings() -> int:
+    """Apply settings that moto only accepts once the whole stack exists; returns how many."""
+    done = 0
+    while _DEFERRED:
+        _DEFERRED.pop(0)()
+        done += 1
+    return done
+
+
+class BucketModel(MotoBucket, CloudFormationModel):
+    """moto's bucket model, plus the properties its CloudFormation create drops (moto 5.2.5)."""
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        bucket = super().create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        props = cloudformation_json.get("Properties", {})
+        s3 = _client("s3", region_name)
+        if "VersioningConfiguration" in props:
+            s3.put_bucket_versioning(Bucket=bucket.name, VersioningConfiguration={
+                "Status": props["VersioningConfiguration"]["Status"]})
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(Bucket=bucket.name,
+                                       PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+        if "LifecycleConfiguration" in props:
+            s3.put_bucket_lifecycle_configuration(Bucket=bucket.name, LifecycleConfiguration={
+                "Rules": [_lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]]})
+        if "LoggingConfiguration" in props:
+            # AWS accepts logging before the log bucket's policy exists (CDK creates the policy after
+            # the buckets it names); moto checks the policy at once, so apply after the stack is built.
+            cfg = props["LoggingConfiguration"]
+            _DEFERRED.append(lambda: s3.put_bucket_logging(Bucket=bucket.name, BucketLoggingStatus={
+                "LoggingEnabled": {"TargetBucket": cfg["DestinationBucketName"],
+                                   "TargetPrefix": cfg.get("LogFilePrefix", "")}}))
+        return bucket
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's lifecycle rule shape -> the S3 API's."""
+    out: dict[str, Any] = {"ID": rule.get("Id", ""), "Status": rule["Status"],
+                           "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "NoncurrentVersionExpiration" in rule:
+        out["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])}
+    if "AbortIncompleteMultipartUpload" in rule:
+        out["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+    return out
+
+
+class KinesisStreamModel(MotoKinesisStream, CloudFormationModel):
+    """moto's stream model, plus server-side encryption, which its CloudFormation create drops."""
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("Name", resource_name)
+        stream = super().create_from_cloudformation_json(
+            name, cloudformation_json, account_id, region_name, **kwargs)
+        enc = props.get("StreamEncryption")
+        if enc:
+            _client("kinesis", region_name).start_stream_encryption(
+                StreamName=stream.stream_name, EncryptionType=enc["EncryptionType"], KeyId=enc["KeyId"])
+        return stream
+
+
+OUR_MODELS: tuple[type[CloudFormationModel], ...] = (
+    BucketPolicyModel, TopicPolicyModel, LogStreamModel, DeliveryStreamModel, ModelPackageGroupModel,
+    MetricAlarmModel, BucketModel, KinesisStreamModel,
+)
+
+
+def register_cloudformation_models() -> list[str]:
+    """Make moto's CloudFormation create the types above; returns the types now handled by us.
+
+    Defining a direct subclass of CloudFormationModel registers it; moto caches the registry, so
+    clear those caches in case something parsed a template before this module was imported.
+    """
+    for cache in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
+        cache.cache_clear()
+    handled = cfn_parsing.get_model_map()
+    missing = [m.cloudformation_type() for m in OUR_MODELS if handled.get(m.cloudformation_type()) is not m]
+    if missing:
+        raise RuntimeError(f"moto did not pick up our CloudFormation models for {missing}; "
+                           "moto's registry changed: update local_aws/moto_internals.py")
+    return [m.cloudformation_type() for m in OUR_MODELS]
+
+
+def unsupported_types(resource_types: set[str]) -> set[str]:
+    """Types in a template that moto's CloudFormation (plus our models) would silently skip."""
+    handled = cfn_parsing.get_model_map()
+    return {t for t in resource_types if t not in handled and not t.startswith("Custom::")
+            and t not in cfn_parsing.NULL_MODELS}
+
+
+def adapt_for_moto_bugs(template: dict[str, Any]) -> list[str]:
+    """Rewrite, in place, template details that trip known bugs of the pinned moto; returns what changed.
+
+    Each rewrite keeps the meaning of the template; none applies on AWS.
+    """
+    changes = []
+    for logical_id, res in template.get("Resources", {}).items():
+        props = res.get("Properties", {})
+        # moto 5.2.5 KMS: create_from_cloudformation_json passes CFN's {Key, Value} tags to a tagger
+        # that expects the KMS API's {TagKey, TagValue}, and raises KeyError.
+        if res["Type"] == "AWS::KMS::Key" and props.get("Tags"):
+            props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
+            changes.append(f"{logical_id}: KMS tags as TagKey/TagValue")
+    return changes
