@@ -4,9 +4,10 @@ moto's CloudFormation engine only creates resource types that have a `CloudForma
 subclass. For the types our stacks use that moto's CloudFormation skips, we register models here
 that create the resource through the service's *public* API (boto3 against the same in-process
 moto), so the stack reaches CREATE_COMPLETE with the resource really there, configured from the
-template's properties. Two internals are touched, both covered by tests/local_aws/test_moto_internals.py:
+template's properties. The internals touched, all covered by tests/local_aws/test_moto_internals.py:
 `CloudFormationModel.__subclasses__()` as the registry and the lru_caches over it in
-`moto.cloudformation.parsing`.
+`moto.cloudformation.parsing`; moto's bucket and stream models (subclassed to apply the properties
+their CloudFormation create drops); and the IAM condition semantics of bucket-policy evaluation.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import boto3
 from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
+from moto.iam import access_control
 from moto.kinesis.models import Stream as MotoKinesisStream
 from moto.s3.models import FakeBucket as MotoBucket
 
@@ -276,12 +278,67 @@ def register_cloudformation_models() -> list[str]:
     """
     for cache in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
         cache.cache_clear()
+    _patch_condition_semantics()
     handled = cfn_parsing.get_model_map()
     missing = [m.cloudformation_type() for m in OUR_MODELS if handled.get(m.cloudformation_type()) is not m]
     if missing:
         raise RuntimeError(f"moto did not pick up our CloudFormation models for {missing}; "
                            "moto's registry changed: update local_aws/moto_internals.py")
     return [m.cloudformation_type() for m in OUR_MODELS]
+
+
+_LOCAL_REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+_original_is_action_permitted = access_control.IAMPolicyStatement.is_action_permitted
+
+
+def conditions_met(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
+    """Evaluate a policy Condition block as IAM does for the operators our policies use.
+
+    A key absent from the request context fails its condition (no ...IfExists operators here);
+    an operator we do not know fails too, so an unknown condition never widens a Deny.
+    """
+    import fnmatch
+
+    for operator, pairs in condition.items():
+        for key, expected in pairs.items():
+            wanted = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+            actual = context.get(key)
+            if actual is None:
+                return False
+            if operator == "Bool":
+                ok = actual.lower() in [w.lower() for w in wanted]
+            elif operator in ("StringEquals", "ArnEquals"):
+                ok = actual in wanted
+            elif operator in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(actual, w) for w in wanted)
+            else:
+                ok = False
+            if not ok:
+                return False
+    return True
+
+
+def _statement_is_action_permitted(self: Any, action: str, resource: str = "*", principal: str | None = None,
+                                   incoming_condition_values: dict[str, str] | None = None) -> Any:
+    """IAM semantics for conditional statements: a statement whose Condition is not met does not apply.
+
+    moto 5.2.5 evaluates only StringEquals, treats other operators as always met, and answers
+    DENIED (not "does not apply") when a condition fails; every CDK bucket denies requests with
+    aws:SecureTransport=false, so with moto's semantics each bucket refused all writes. Local
+    requests go over botocore's HTTPS endpoints, so they carry aws:SecureTransport=true.
+    """
+    condition = self._statement.get("Condition")
+    if not condition:
+        return _original_is_action_permitted(self, action, resource, principal, incoming_condition_values)
+    context = {**_LOCAL_REQUEST_CONTEXT, **(incoming_condition_values or {})}
+    if not conditions_met(condition, context):
+        return access_control.PermissionResult.NEUTRAL
+    unconditional = access_control.IAMPolicyStatement({k: v for k, v in self._statement.items() if k != "Condition"})
+    return _original_is_action_permitted(unconditional, action, resource, principal, None)
+
+
+def _patch_condition_semantics() -> None:
+    access_control.IAMPolicyStatement.is_action_permitted = _statement_is_action_permitted
 
 
 def unsupported_types(resource_types: set[str]) -> set[str]:
