@@ -102,9 +102,8 @@ def _check(key: str, hint: Any, value: Any) -> None:
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(key, "must be an integer", value)
-    elif hint is str:
-        if not isinstance(value, str) or not value:
-            raise ConfigError(key, "must be a non-empty string", value)
+    elif hint is str and (not isinstance(value, str) or not value):
+        raise ConfigError(key, "must be a non-empty string", value)
     if key in _RANGES:
         lo, hi = _RANGES[key]
         if not lo <= value <= hi:

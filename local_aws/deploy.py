@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local_aws.moto_internals import NOT_EMULATED, adapt_for_moto_bugs, apply_deferred_settings, unsupported_types
+from local_aws.moto_internals import (
+    NOT_EMULATED,
+    adapt_for_moto_bugs,
+    apply_deferred_settings,
+    unsupported_types,
+)
 from local_aws.runtime import LocalAws
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"  # CDK's default qualifier

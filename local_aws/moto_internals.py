@@ -126,8 +126,6 @@ class DeliveryStreamModel(_PublicApiModel, CloudFormationModel):
         allowed = {"DeliveryStreamType", "KinesisStreamSourceConfiguration", "ExtendedS3DestinationConfiguration",
                    "S3DestinationConfiguration", "DeliveryStreamEncryptionConfigurationInput", "Tags"}
         api_args = {k: v for k, v in props.items() if k in allowed}
-        if "DeliveryStreamEncryptionConfigurationInput" not in props and "DeliveryStreamEncryptionConfiguration" in props:
-            api_args["DeliveryStreamEncryptionConfigurationInput"] = props["DeliveryStreamEncryptionConfiguration"]
         arn = _client("firehose", region_name).create_delivery_stream(DeliveryStreamName=name, **api_args)[
             "DeliveryStreamARN"]
         model = cls(name, props)

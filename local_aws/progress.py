@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 PROVENANCE = ("measured-local", "simulated-clock")  # plus "price-list <date> <region>"

@@ -11,7 +11,6 @@ from fraud_core.config import ProfileConfig, load_config
 from stacks.data_foundation_stack import DataFoundationStack
 from stacks.naming import PROJECT, stack_name
 
-
 # Feature flags are set in code, not only in cdk.json, so the CLI, tests and the local AWS synthesize
 # the same template.
 FEATURE_FLAGS = {

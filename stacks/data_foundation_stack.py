@@ -17,8 +17,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from fraud_core.config import ProfileConfig
-from stacks.nag import acknowledge
 from stacks.log_retention import log_retention
+from stacks.nag import acknowledge
 from stacks.naming import DATA_BUCKETS, bucket_name, resource_name
 
 # Firehose writes Hive-style date partitions so Athena/Glue and the preprocess job can prune by day.
