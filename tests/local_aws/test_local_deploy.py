@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from fraud_core.simulator import simulate
 from local_aws.archive_reader import read_archive, transaction_ids
 from local_aws.clock import SimulatedClock
 from local_aws.deploy import StackDeployment, deploy_assembly
 from local_aws.firehose_emulator import KinesisToS3Delivery
 from local_aws.kinesis_producer import put_all
 from local_aws.runtime import LocalAws, local_aws
-from fraud_core.simulator import simulate
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,99 @@
+"""The one module that depends on moto internals: if a moto upgrade breaks it, these fail first."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from moto.cloudformation import parsing
+
+from local_aws.moto_internals import OUR_MODELS, conditions_met, register_cloudformation_models
+from local_aws.runtime import local_aws
+
+
+def test_our_models_are_what_moto_uses_for_their_types() -> None:
+    handled = register_cloudformation_models()
+    model_map = parsing.get_model_map()
+    assert set(handled) == {m.cloudformation_type() for m in OUR_MODELS}
+    for model in OUR_MODELS:
+        assert model_map[model.cloudformation_type()] is model
+
+
+@pytest.mark.parametrize(("context", "applies"), [
+    ({"aws:SecureTransport": "false"}, True),
+    ({"aws:SecureTransport": "true"}, False),
+    ({}, False),  # a key missing from the request fails its condition, as in IAM
+])
+def test_tls_only_deny_applies_only_to_plain_http(context: dict[str, str], applies: bool) -> None:
+    assert conditions_met({"Bool": {"aws:SecureTransport": "false"}}, context) is applies
+
+
+def test_unknown_condition_operator_never_matches() -> None:
+    assert not conditions_met({"NumericLessThan": {"s3:max-keys": "10"}}, {"s3:max-keys": "5"})
+    assert conditions_met({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::b*"}}, {"aws:SourceArn": "arn:aws:s3:::bx"})
+
+
+def _stack(resources: dict) -> str:
+    return json.dumps({"Resources": resources})
+
+
+def test_bucket_policy_deny_without_tls_does_not_block_local_writes_but_unconditional_deny_does() -> None:
+    with local_aws() as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="tls-only")
+        s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+        s3.put_object(Bucket="tls-only", Key="k", Body=b"ok")
+        s3.create_bucket(Bucket="locked")
+        s3.put_bucket_policy(Bucket="locked", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::locked/*"}]}))
+        with pytest.raises(Exception, match="403|Forbidden|AccessDenied"):
+            s3.put_object(Bucket="locked", Key="k", Body=b"no")
+
+
+def test_cloudformation_creates_skipped_types_and_dropped_properties() -> None:
+    template = {
+        "Resources": {
+            "Key": {"Type": "AWS::KMS::Key", "Properties": {
+                "KeyPolicy": {"Version": "2012-10-17", "Statement": []},
+                "Tags": [{"Key": "project", "Value": "x"}]}},
+            "Logs": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "logs-bucket"}},
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {
+                "BucketName": "data-bucket",
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                   "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "LifecycleConfiguration": {"Rules": [{"Id": "expire", "Status": "Enabled", "ExpirationInDays": 9}]},
+            }},
+            "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {
+                "Name": "s", "ShardCount": 1,
+                "StreamEncryption": {"EncryptionType": "KMS", "KeyId": {"Fn::GetAtt": ["Key", "Arn"]}}}},
+            "Group": {"Type": "AWS::SageMaker::ModelPackageGroup",
+                      "Properties": {"ModelPackageGroupName": "fraud-models"}},
+            "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+                "AlarmName": "a", "MetricName": "m", "Namespace": "n", "Statistic": "Sum", "Period": 60,
+                "EvaluationPeriods": 3, "DatapointsToAlarm": 2, "Threshold": 1,
+                "ComparisonOperator": "GreaterThanThreshold"}},
+        },
+    }
+    from local_aws.deploy import prepare_template
+
+    with local_aws() as aws:
+        prepared, removed = prepare_template(template)
+        assert removed == []
+        cfn = aws.client("cloudformation")
+        cfn.create_stack(StackName="t", TemplateBody=json.dumps(prepared))
+        assert cfn.describe_stacks(StackName="t")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+        s3 = aws.client("s3")
+        assert s3.get_bucket_versioning(Bucket="data-bucket")["Status"] == "Enabled"
+        assert s3.get_bucket_lifecycle_configuration(Bucket="data-bucket")["Rules"][0]["Expiration"]["Days"] == 9
+        assert s3.get_public_access_block(Bucket="data-bucket")["PublicAccessBlockConfiguration"]["BlockPublicAcls"]
+        stream = aws.client("kinesis").describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]
+        assert stream["EncryptionType"] == "KMS"
+        groups = aws.client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
+        assert [g["ModelPackageGroupName"] for g in groups] == ["fraud-models"]
+        alarm = aws.client("cloudwatch").describe_alarms(AlarmNames=["a"])["MetricAlarms"][0]
+        assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (3, 2)
