@@ -1,0 +1,76 @@
+"""`make bench`: run every benchmark, print one JSON line per figure, rewrite benchmarks/RESULTS.md.
+
+`python -m benchmarks.run --quick` skips the test-suite timing (which runs the whole suite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks import bench_platform, bench_simulator
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+# figure -> (target as text, check) for the numbers DESIGN.md and the issues hold us to.
+TARGETS: dict[str, tuple[str, Any]] = {
+    "simulator_throughput": (">= 200,000 transactions/s", lambda v: v >= 200_000),
+    "test_suite_wall": ("<= 300 s on 2 cores", lambda v: v <= 300),
+}
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def write_results(figures: list[dict[str, Any]]) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Produced by `make bench` (`python -m benchmarks.run`); every figure is `measured-local`.",
+        "",
+        f"- machine: {_machine()}",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        "| figure | value | unit | target | met | details |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in figures:
+        target, check = TARGETS.get(f["figure"], ("", None))
+        met = "" if check is None else ("yes" if check(f["value"]) else "**no**")
+        details = ", ".join(f"{k}={v}" for k, v in f.items()
+                            if k not in {"figure", "value", "unit", "provenance", "python", "numpy", "machine"})
+        lines.append(f"| {f['figure']} | {f['value']:,} | {f['unit']} | {target} | {met} | {details} |")
+    lines += ["", "Reproduce: `make bench` (about two minutes on 2 cores, most of it the test-suite timing).", ""]
+    RESULTS.write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="skip timing the whole test suite")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    args = parser.parse_args()
+    figures: list[dict[str, Any]] = []
+    for bench in (bench_simulator.run, lambda: bench_platform.run(include_test_suite=not args.quick)):
+        for figure in bench():
+            print(json.dumps(figure), flush=True)
+            figures.append(figure)
+    if not args.no_write:
+        write_results(figures)
+
+
+if __name__ == "__main__":
+    main()
