@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from fraud_core.config import ProfileConfig, load_config
+from fraud_core.config import ConfigError, ProfileConfig, load_config
 from stacks.data_foundation_stack import DataFoundationStack
 from stacks.naming import PROJECT, stack_name
 
@@ -23,10 +24,16 @@ def profile_from_context(app: cdk.App) -> ProfileConfig:
     """`-c profile=prod` picks the profile; `-c config='{"key": value}'` overrides single keys."""
     overrides: Any = app.node.try_get_context("config") or {}
     if isinstance(overrides, str):
-        import json
-
-        overrides = json.loads(overrides)
-    return load_config(app.node.try_get_context("profile"), overrides)
+        try:
+            overrides = json.loads(overrides)
+        except ValueError as err:
+            raise ConfigError("config", f"must be a JSON object of key: value overrides ({err})", overrides) from None
+    if not isinstance(overrides, dict):
+        raise ConfigError("config", "must be a JSON object of key: value overrides", overrides)
+    profile = app.node.try_get_context("profile")
+    if profile == "":
+        raise ConfigError("profile", "must not be empty; allowed values: sandbox, prod", profile)
+    return load_config(profile, overrides)
 
 
 def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App, ProfileConfig]:
