@@ -7,6 +7,7 @@ Stacks, Lambda handlers, job scripts and the local runtime all read this module,
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args, get_type_hints
@@ -40,7 +41,18 @@ _RANGES: dict[str, tuple[float, float]] = {
     "endpoint_instance_count": (1, 10),
     "canary_traffic_percent": (1, 50),
     "bake_minutes": (0, 180),
+    "pr_auc_floor": (0.0, 1.0),
+    "champion_tolerance": (0.0, 0.5),
+    "cost_false_negative": (0.01, 1e6),
+    "cost_false_positive": (0.01, 1e6),
+    "job_poll_seconds": (1, 3600),
+    "job_timeout_minutes": (5, 1440),
+    "pipeline_timeout_minutes": (10, 2880),
+    "training_window_days": (1, 365),
+    "label_maturity_days": (0, 120),
 }
+
+_SCHEDULE = re.compile(r"rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\)")
 
 # CloudWatch Logs only accepts these retention values.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
@@ -68,6 +80,20 @@ class ProfileConfig:
     deployment_strategy: DeploymentStrategy
     canary_traffic_percent: int
     bake_minutes: int
+    # Training pipeline: quality gate, costs for threshold choice, SageMaker jobs, schedule.
+    pr_auc_floor: float
+    champion_tolerance: float
+    cost_false_negative: float  # cost of a missed fraud (chargeback), in dollars
+    cost_false_positive: float  # cost of a false alarm (review + customer friction), in dollars
+    auto_approve: bool
+    training_schedule: str  # EventBridge expression, e.g. "rate(1 day)"; "off" disables the schedule
+    processing_instance_type: str
+    training_instance_type: str
+    job_poll_seconds: int
+    job_timeout_minutes: int
+    pipeline_timeout_minutes: int
+    training_window_days: int
+    label_maturity_days: int
 
     @classmethod
     def from_mapping(cls, name: str, values: Mapping[str, Any]) -> ProfileConfig:
@@ -99,15 +125,24 @@ def _check(key: str, hint: Any, value: Any) -> None:
         if value not in choices:
             raise ConfigError(key, f"must be one of {', '.join(choices)}", value)
         return
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, "must be true or false", value)
+        return
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(key, "must be an integer", value)
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, "must be a number", value)
     elif hint is str and (not isinstance(value, str) or not value):
         raise ConfigError(key, "must be a non-empty string", value)
     if key in _RANGES:
         lo, hi = _RANGES[key]
         if not lo <= value <= hi:
             raise ConfigError(key, f"must be between {lo:g} and {hi:g}", value)
+    if key == "training_schedule" and value != "off" and not _SCHEDULE.fullmatch(value):
+        raise ConfigError(key, 'must be "off", rate(N unit) or cron(...)', value)
     if key == "log_retention_days" and value not in LOG_RETENTION_DAYS:
         raise ConfigError(key, f"must be one of CloudWatch's retention values {LOG_RETENTION_DAYS}", value)
 
@@ -132,6 +167,19 @@ PROFILES: dict[str, dict[str, Any]] = {
         "deployment_strategy": "all_at_once",
         "canary_traffic_percent": 10,
         "bake_minutes": 5,
+        "pr_auc_floor": 0.30,
+        "champion_tolerance": 0.02,
+        "cost_false_negative": 150.0,
+        "cost_false_positive": 5.0,
+        "auto_approve": True,
+        "training_schedule": "off",  # sandbox trains on demand only: no surprise bills
+        "processing_instance_type": "ml.t3.medium",
+        "training_instance_type": "ml.m5.large",
+        "job_poll_seconds": 30,
+        "job_timeout_minutes": 60,
+        "pipeline_timeout_minutes": 180,
+        "training_window_days": 28,
+        "label_maturity_days": 30,
     },
     # Production shape: data retained, canary on several instances, longer audit trail.
     "prod": {
@@ -152,6 +200,19 @@ PROFILES: dict[str, dict[str, Any]] = {
         "deployment_strategy": "canary",
         "canary_traffic_percent": 10,
         "bake_minutes": 15,
+        "pr_auc_floor": 0.40,
+        "champion_tolerance": 0.01,
+        "cost_false_negative": 150.0,
+        "cost_false_positive": 5.0,
+        "auto_approve": False,  # a person approves what serves production traffic
+        "training_schedule": "rate(7 days)",
+        "processing_instance_type": "ml.m5.xlarge",
+        "training_instance_type": "ml.m5.xlarge",
+        "job_poll_seconds": 60,
+        "job_timeout_minutes": 120,
+        "pipeline_timeout_minutes": 360,
+        "training_window_days": 90,
+        "label_maturity_days": 30,
     },
 }
 
