@@ -39,7 +39,7 @@ lint: $(PY_STAMP)
 	$(BIN)/ruff check .
 
 synth: $(PY_STAMP) $(NODE_STAMP)
-	npx --no-install cdk synth --all --quiet --no-notices -c profile=$(PROFILE)
+	npx --no-install cdk synth --quiet --no-notices -c profile=$(PROFILE)
 
 # Real AWS: needs credentials, a region and a bootstrapped account (see README).
 deploy: $(PY_STAMP) $(NODE_STAMP)

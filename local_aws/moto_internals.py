@@ -13,6 +13,7 @@ their CloudFormation create drops); and the IAM condition semantics of bucket-po
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 import boto3
@@ -21,6 +22,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.iam import access_control
 from moto.kinesis.models import Stream as MotoKinesisStream
 from moto.s3.models import FakeBucket as MotoBucket
+from moto.stepfunctions.models import StateMachine as MotoStateMachine
 
 # Resource types moto's CloudFormation cannot create and that we do not emulate, with the reason a
 # user will see in the deploy report. They are removed from the template before create_stack.
@@ -262,9 +264,43 @@ class KinesisStreamModel(MotoKinesisStream, CloudFormationModel):
         return stream
 
 
+class StateMachineModel(MotoStateMachine, CloudFormationModel):
+    """Created through the public API, so it lands in the backend that executes state machines.
+
+    moto 5.2.5's CloudFormation writes state machines into its plain Step Functions backend even when
+    `execute_state_machine` is on, where StartExecution (served by the executing backend) cannot see them.
+    """
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        from moto.stepfunctions.models import stepfunctions_backends
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        props = cloudformation_json["Properties"]
+        args: dict[str, Any] = {
+            "name": props.get("StateMachineName", resource_name),
+            "definition": props.get("DefinitionString") or json.dumps(props.get("Definition", {})),
+            "roleArn": props["RoleArn"],
+        }
+        if props.get("StateMachineType"):
+            args["type"] = props["StateMachineType"]
+        if props.get("Tags"):
+            args["tags"] = [{"key": t["Key"], "value": t["Value"]} for t in props["Tags"]]
+        arn = _client("stepfunctions", region_name).create_state_machine(**args)["stateMachineArn"]
+        for backends in (stepfunctions_parser_backends, stepfunctions_backends):
+            machines = backends[account_id][region_name].state_machines
+            found = [m for m in machines if m.arn == arn]
+            if found:
+                return found[0]
+        raise RuntimeError(f"state machine {arn} was created but not found in moto's backends")
+
+
 OUR_MODELS: tuple[type[CloudFormationModel], ...] = (
     BucketPolicyModel, TopicPolicyModel, LogStreamModel, DeliveryStreamModel, ModelPackageGroupModel,
-    MetricAlarmModel, BucketModel, KinesisStreamModel,
+    MetricAlarmModel, BucketModel, KinesisStreamModel, StateMachineModel,
 )
 
 
@@ -360,3 +396,141 @@ def adapt_for_moto_bugs(template: dict[str, Any]) -> list[str]:
             props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
             changes.append(f"{logical_id}: KMS tags as TagKey/TagValue")
     return changes
+
+
+# --- Emulation hooks: SageMaker jobs, Lambda invoke, Step Functions time --------------------------------
+
+def install_sagemaker_job_hooks(runner: Any, clock: Any) -> None:
+    """Run created processing/training jobs with `runner`; Describe* reports status on the simulated clock."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    def injected(action: str) -> None:
+        err = runner.take_api_error(action)
+        if err:
+            raise JsonRESTError(err.code, err.message)
+
+    def create_processing_job(self: Any, **kwargs: Any) -> Any:
+        injected("CreateProcessingJob")
+        job = _ORIGINAL["create_processing_job"](self, **kwargs)
+        runner.run_processing(kwargs["processing_job_name"], kwargs)
+        _apply_status(job, "processing_job_status", runner.jobs[job.processing_job_name], clock)
+        return job
+
+    def create_training_job(self: Any, **kwargs: Any) -> Any:
+        injected("CreateTrainingJob")
+        job = _ORIGINAL["create_training_job"](self, **kwargs)
+        runner.run_training(kwargs["training_job_name"], kwargs)
+        _apply_status(job, "training_job_status", runner.jobs[job.training_job_name], clock)
+        return job
+
+    def describe_processing_job(self: Any, processing_job_name: str) -> Any:
+        injected("DescribeProcessingJob")
+        if processing_job_name in runner.jobs and processing_job_name in self.processing_jobs:
+            _apply_status(self.processing_jobs[processing_job_name], "processing_job_status",
+                          runner.jobs[processing_job_name], clock)
+        return _ORIGINAL["describe_processing_job"](self, processing_job_name)
+
+    def describe_training_job(self: Any, training_job_name: str) -> Any:
+        injected("DescribeTrainingJob")
+        if training_job_name in runner.jobs and training_job_name in self.training_jobs:
+            _apply_status(self.training_jobs[training_job_name], "training_job_status",
+                          runner.jobs[training_job_name], clock)
+        return _ORIGINAL["describe_training_job"](self, training_job_name)
+
+    for name, fn in (("create_processing_job", create_processing_job), ("create_training_job", create_training_job),
+                     ("describe_processing_job", describe_processing_job),
+                     ("describe_training_job", describe_training_job)):
+        _ORIGINAL.setdefault(name, getattr(SageMakerModelBackend, name))
+        setattr(SageMakerModelBackend, name, fn)
+
+
+def _apply_status(job: Any, attr: str, record: Any, clock: Any) -> None:
+    status = record.status_at(clock.elapsed_seconds)
+    setattr(job, attr, status)
+    if hasattr(job, "secondary_status"):
+        job.secondary_status = {"InProgress": "Training", "Failed": "Failed", "Stopped": "MaxRuntimeExceeded"}.get(
+            status, "Completed")
+    if status in ("Failed", "Stopped") and record.failure_reason:
+        job.failure_reason = record.failure_reason
+    if status == "Completed" and record.metrics and hasattr(job, "final_metric_data_list"):
+        job.final_metric_data_list = [{"MetricName": k, "Value": v, "Timestamp": job.creation_time}
+                                      for k, v in record.metrics.items()]
+
+
+_ORIGINAL: dict[str, Any] = {}
+
+
+def install_lambda_runner(runner: Any) -> None:
+    """Replace moto's Docker-based Lambda execution with `runner` (in-process)."""
+    from moto.awslambda.models import LambdaFunction
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        payload = json.loads(event) if isinstance(event, str) else (event or {})
+        result, errored = runner.invoke(
+            function_name=self.function_name, handler=self.handler, code_zip=self.code_bytes,
+            code_sha=self.code_sha_256, environment=dict(self.environment_vars), event=payload,
+            arn=self.function_arn, memory=self.memory_size)
+        return result, errored, ""
+
+    _ORIGINAL.setdefault("_invoke_lambda", LambdaFunction._invoke_lambda)
+    LambdaFunction._invoke_lambda = _invoke_lambda
+
+
+def install_step_functions_clock(clock: Any) -> None:
+    """Wait states and Retry intervals of moto's interpreter advance the simulated clock instead of sleeping."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        clock.advance(max(0, wait_seconds))
+
+    class _ClockTime:
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            clock.advance(seconds)
+
+    _ORIGINAL.setdefault("_wait_interval", wait_function.WaitFunction._wait_interval)
+    wait_function.WaitFunction._wait_interval = _wait_interval
+    retrier_decl.time = _ClockTime  # the module calls time.sleep(interval) between attempts
+
+
+def install_context_object_fix() -> None:
+    """$$.Execution.StartTime is an ISO-8601 string on AWS; moto 5.2.5 passes a datetime, which then fails
+    to serialise ("Object of type datetime is not JSON serializable") wherever a definition uses it."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original = _ORIGINAL.setdefault("_get_evaluation_environment", ExecutionWorker._get_evaluation_environment)
+
+    def _get_evaluation_environment(self: Any) -> Any:
+        env = original(self)
+        execution = env.states.context_object.context_object_data["Execution"]
+        start = execution.get("StartTime")
+        if hasattr(start, "isoformat"):
+            execution["StartTime"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
+                f"{start.microsecond // 1000:03d}Z"
+        return env
+
+    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment
+
+
+def uninstall_emulation_hooks() -> None:
+    from moto.awslambda.models import LambdaFunction
+    from moto.sagemaker.models import SageMakerModelBackend
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    for name in ("create_processing_job", "create_training_job", "describe_processing_job", "describe_training_job"):
+        if name in _ORIGINAL:
+            setattr(SageMakerModelBackend, name, _ORIGINAL[name])
+    if "_invoke_lambda" in _ORIGINAL:
+        LambdaFunction._invoke_lambda = _ORIGINAL["_invoke_lambda"]
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    if "_get_evaluation_environment" in _ORIGINAL:
+        ExecutionWorker._get_evaluation_environment = _ORIGINAL["_get_evaluation_environment"]
+    if "_wait_interval" in _ORIGINAL:
+        wait_function.WaitFunction._wait_interval = _ORIGINAL["_wait_interval"]
+    import time as real_time
+
+    retrier_decl.time = real_time

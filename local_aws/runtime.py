@@ -7,15 +7,27 @@ the in-process demo deployed.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 from moto import mock_aws
 
-from local_aws.moto_internals import register_cloudformation_models
+from local_aws.clock import SimulatedClock
+from local_aws.job_runner import LocalJobRunner
+from local_aws.lambda_runner import InProcessLambdaRunner
+from local_aws.moto_internals import (
+    install_context_object_fix,
+    install_lambda_runner,
+    install_sagemaker_job_hooks,
+    install_step_functions_clock,
+    register_cloudformation_models,
+    uninstall_emulation_hooks,
+)
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -40,6 +52,9 @@ class LocalAws:
     region: str = REGION
     account_id: str = ACCOUNT_ID
     endpoint_url: str | None = None  # set when a server is running
+    clock: SimulatedClock = field(default_factory=SimulatedClock)
+    jobs: LocalJobRunner | None = None  # SageMaker jobs run as local processes
+    lambdas: InProcessLambdaRunner | None = None
     _session: Any = field(default=None, repr=False)
 
     @property
@@ -53,16 +68,27 @@ class LocalAws:
 
 
 @contextmanager
-def local_aws(serve_port: int | None = None) -> Iterator[LocalAws]:
-    """Start the local AWS; with `serve_port`, also serve it on http://127.0.0.1:<port>."""
+def local_aws(serve_port: int | None = None, workdir: Path | None = None) -> Iterator[LocalAws]:
+    """Start the local AWS; with `serve_port`, also serve it on http://127.0.0.1:<port>.
+
+    `workdir` holds job scratch space and unpacked Lambda code (a temporary directory by default).
+    """
     saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "MOTO_PORT")}
     os.environ.update(_FAKE_ENV)
     server = None
     mock = mock_aws(config=MOTO_CONFIG)
     mock.start()
+    scratch = tempfile.TemporaryDirectory(prefix="local-aws-") if workdir is None else None
+    root = Path(scratch.name) if scratch else workdir
     try:
         register_cloudformation_models()
         aws = LocalAws()
+        aws.jobs = LocalJobRunner(aws.client("s3"), aws.clock, root)
+        aws.lambdas = InProcessLambdaRunner(root)
+        install_sagemaker_job_hooks(aws.jobs, aws.clock)
+        install_lambda_runner(aws.lambdas)
+        install_step_functions_clock(aws.clock)
+        install_context_object_fix()
         if serve_port is not None:
             from moto.server import ThreadedMotoServer
 
@@ -75,7 +101,10 @@ def local_aws(serve_port: int | None = None) -> Iterator[LocalAws]:
     finally:
         if server is not None:
             server.stop()
+        uninstall_emulation_hooks()
         mock.stop()
+        if scratch is not None:
+            scratch.cleanup()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

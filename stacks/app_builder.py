@@ -10,6 +10,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from fraud_core.config import ConfigError, ProfileConfig, load_config
 from stacks.data_foundation_stack import DataFoundationStack
+from stacks.training_pipeline_stack import TrainingPipelineStack
 from stacks.naming import PROJECT, stack_name
 
 # Feature flags are set in code, not only in cdk.json, so the CLI, tests and the local AWS synthesize
@@ -47,7 +48,13 @@ def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App,
         config=config,
         description=f"{PROJECT} ({config.name}): KMS key, buckets, transactions stream, archive, alerts",
     )
-    for stack in (data,):
+    training = TrainingPipelineStack(
+        app, "TrainingPipeline",
+        stack_name=stack_name(config.name, "TrainingPipeline"),
+        config=config, data=data,
+        description=f"{PROJECT} ({config.name}): training pipeline (Step Functions + SageMaker) and model registry",
+    )
+    for stack in (data, training):
         cdk.Tags.of(stack).add("project", PROJECT)
         cdk.Tags.of(stack).add("profile", config.name)
     if nag:

@@ -1,0 +1,264 @@
+"""SageMaker processing and training jobs, run for real as local processes (moto only records them).
+
+When a state machine (or anyone) calls CreateProcessingJob / CreateTrainingJob on the local AWS,
+the job's real script runs here with SageMaker's container conventions:
+
+- processing: every ProcessingInput is staged from S3 under a local stand-in for /opt/ml/processing,
+  the ContainerEntrypoint + ContainerArguments run with those paths mapped, and each
+  ProcessingOutput is uploaded to its S3Uri when the process exits 0 (EndOfJob);
+- training (script mode of the framework containers): the sagemaker_submit_directory tarball is
+  unpacked, channels are staged under input/data/<channel>, the program runs with hyperparameters
+  as `--key value` and the SM_* variables set, and model/ is uploaded as
+  <S3OutputPath>/<job>/output/model.tar.gz.
+
+The job runs when it is created; its status stays InProgress until the simulated clock has passed
+its (measured) run time, so a Wait/Describe loop sees InProgress -> Completed | Failed, with the
+failure reason taken, as SageMaker does, from /opt/ml/output/failure.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local_aws.clock import SimulatedClock
+
+PROCESSING_ROOT = "/opt/ml/processing"
+ML_ROOT = "/opt/ml"
+TERMINAL = ("Completed", "Failed", "Stopped")
+
+
+@dataclass
+class JobRecord:
+    kind: str  # "processing" | "training"
+    name: str
+    final_status: str = "InProgress"
+    failure_reason: str | None = None
+    wall_seconds: float = 0.0
+    started_at: float = 0.0  # simulated-clock seconds
+    ends_at: float = 0.0
+    log: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def status_at(self, now: float) -> str:
+        return self.final_status if now >= self.ends_at else "InProgress"
+
+
+@dataclass
+class InjectedApiError:
+    action: str
+    code: str
+    message: str
+    times: int
+
+
+class LocalJobRunner:
+    def __init__(self, s3: Any, clock: SimulatedClock, workdir: Path, python: str = sys.executable) -> None:
+        self.s3, self.clock, self.workdir, self.python = s3, clock, workdir, python
+        self.jobs: dict[str, JobRecord] = {}
+        self._api_errors: list[InjectedApiError] = []
+
+    # --- fault injection for tests and the demo --------------------------------------------------
+    def inject_api_error(self, action: str, code: str = "ThrottlingException", message: str = "Rate exceeded",
+                         times: int = 1) -> None:
+        """Make the next `times` calls of `action` (e.g. CreateTrainingJob) fail as AWS would."""
+        self._api_errors.append(InjectedApiError(action, code, message, times))
+
+    def take_api_error(self, action: str) -> InjectedApiError | None:
+        for err in self._api_errors:
+            if err.action == action and err.times > 0:
+                err.times -= 1
+                return err
+        return None
+
+    # --- running jobs ------------------------------------------------------------------------------
+    def run_processing(self, name: str, spec: dict[str, Any]) -> JobRecord:
+        job_dir = self._fresh_dir(name)
+        root = job_dir / "processing"
+        record = JobRecord("processing", name, started_at=self.clock.elapsed_seconds)
+        try:
+            for item in spec.get("processing_inputs") or []:
+                s3_input = item.get("S3Input")
+                if s3_input:
+                    self._download_prefix(s3_input["S3Uri"], self._map(s3_input["LocalPath"], PROCESSING_ROOT, root))
+            app = spec["app_specification"]
+            command = [self._map_arg(a, root) for a in [*app.get("ContainerEntrypoint", []),
+                                                         *app.get("ContainerArguments", [])]]
+            outputs = (spec.get("processing_output_config") or {}).get("Outputs", [])
+            for out in outputs:
+                self._map(out["S3Output"]["LocalPath"], PROCESSING_ROOT, root).mkdir(parents=True, exist_ok=True)
+            env = {"SM_PROCESSING_ROOT": str(root), "SM_OUTPUT_DIR": str(job_dir / "output")}
+            limit = (spec.get("stopping_condition") or {}).get("MaxRuntimeInSeconds")
+            self._execute(record, command, env, cwd=job_dir, timeout=limit, failure_dir=job_dir / "output")
+            if record.final_status == "Completed":
+                kms = (spec.get("processing_output_config") or {}).get("KmsKeyId")
+                for out in outputs:
+                    self._upload_dir(self._map(out["S3Output"]["LocalPath"], PROCESSING_ROOT, root),
+                                     out["S3Output"]["S3Uri"], kms)
+        except _JobSetupError as err:
+            record.final_status, record.failure_reason = "Failed", f"ClientError: {err}"
+        return self._finish(record)
+
+    def run_training(self, name: str, spec: dict[str, Any]) -> JobRecord:
+        job_dir = self._fresh_dir(name)
+        ml = job_dir / "ml"
+        record = JobRecord("training", name, started_at=self.clock.elapsed_seconds)
+        try:
+            hps = {k: _json_value(v) for k, v in (spec.get("hyper_parameters") or {}).items()}
+            submit = hps.pop("sagemaker_submit_directory", None)
+            program = hps.pop("sagemaker_program", None)
+            if not submit or not program:
+                raise _JobSetupError("script mode needs sagemaker_submit_directory and sagemaker_program")
+            hps = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
+            code = ml / "code"
+            code.mkdir(parents=True)
+            with tarfile.open(fileobj=io.BytesIO(self._get(submit))) as tar:
+                tar.extractall(code, filter="data")
+            channels = []
+            for channel in spec.get("input_data_config") or []:
+                cname = channel["ChannelName"]
+                self._download_prefix(channel["DataSource"]["S3DataSource"]["S3Uri"], ml / "input" / "data" / cname)
+                channels.append(cname)
+            (ml / "input" / "config").mkdir(parents=True, exist_ok=True)
+            (ml / "input" / "config" / "hyperparameters.json").write_text(json.dumps(hps))
+            for d in ("model", "output/data"):
+                (ml / d).mkdir(parents=True, exist_ok=True)
+            env = {
+                "SM_MODEL_DIR": str(ml / "model"), "SM_OUTPUT_DATA_DIR": str(ml / "output" / "data"),
+                "SM_OUTPUT_DIR": str(ml / "output"), "SM_INPUT_DIR": str(ml / "input"),
+                "SM_CHANNELS": json.dumps(channels), "SM_HPS": json.dumps(hps), "SM_CURRENT_HOST": "algo-1",
+                "SM_HOSTS": '["algo-1"]', "PYTHONPATH": str(code),
+                **{f"SM_CHANNEL_{c.upper()}": str(ml / "input" / "data" / c) for c in channels},
+            }
+            args = [a for k, v in hps.items() for a in (f"--{k}", str(v))]
+            limit = (spec.get("stopping_condition") or {}).get("MaxRuntimeInSeconds")
+            self._execute(record, [self.python, str(code / program), *args], env, cwd=code, timeout=limit,
+                          failure_dir=ml / "output")
+            for definition in (spec.get("algorithm_specification") or {}).get("MetricDefinitions", []):
+                found = re.findall(definition["Regex"], record.log)
+                if found:
+                    record.metrics[definition["Name"]] = float(found[-1])
+            if record.final_status == "Completed":
+                out = spec["output_data_config"]["S3OutputPath"].rstrip("/")
+                kms = spec["output_data_config"].get("KmsKeyId")
+                self._put(f"{out}/{name}/output/model.tar.gz", _tar_gz(ml / "model"), kms)
+                self._put(f"{out}/{name}/output/output.tar.gz", _tar_gz(ml / "output" / "data"), kms)
+        except _JobSetupError as err:
+            record.final_status, record.failure_reason = "Failed", f"ClientError: {err}"
+        return self._finish(record)
+
+    def _execute(self, record: JobRecord, command: list[str], env: dict[str, str], *, cwd: Path,
+                 timeout: int | None, failure_dir: Path) -> None:
+        import os
+
+        if command and command[0] in ("python3", "python"):
+            command = [self.python, *command[1:]]
+        failure_dir.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(command, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            record.wall_seconds = time.perf_counter() - started
+            record.final_status, record.failure_reason = "Stopped", "MaxRuntimeExceeded"
+            return
+        record.wall_seconds = time.perf_counter() - started
+        record.log = proc.stdout + proc.stderr
+        if proc.returncode == 0:
+            record.final_status = "Completed"
+            return
+        failure_file = failure_dir / "failure"
+        reason = failure_file.read_text().strip() if failure_file.exists() else ""
+        if not reason:
+            lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+            reason = lines[-1] if lines else f"exit code {proc.returncode}"
+        record.final_status, record.failure_reason = "Failed", f"AlgorithmError: {reason}"[:1024]
+
+    def _finish(self, record: JobRecord) -> JobRecord:
+        # The job occupies simulated time equal to its measured run time (at least one second).
+        record.ends_at = record.started_at + max(1, math.ceil(record.wall_seconds))
+        self.jobs[record.name] = record
+        return record
+
+    # --- S3 staging ----------------------------------------------------------------------------------
+    def _fresh_dir(self, name: str) -> Path:
+        path = self.workdir / "jobs" / name
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        return path
+
+    @staticmethod
+    def _map(path: str, container_root: str, local_root: Path) -> Path:
+        if not path.startswith(container_root):
+            raise _JobSetupError(f"LocalPath {path} must be under {container_root}")
+        return local_root / path[len(container_root):].lstrip("/")
+
+    @staticmethod
+    def _map_arg(arg: str, root: Path) -> str:
+        return str(root) + arg[len(PROCESSING_ROOT):] if arg.startswith(PROCESSING_ROOT) else arg
+
+    def _download_prefix(self, uri: str, dest: Path) -> None:
+        bucket, prefix = _split(uri)
+        base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+        found = 0
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                target = dest / obj["Key"][len(base):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(self.s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+                found += 1
+        if not found:
+            raise _JobSetupError(f"No S3 objects found under S3 URL \"{uri}\" given in input data source")
+
+    def _upload_dir(self, local: Path, uri: str, kms: str | None) -> None:
+        for path in sorted(p for p in local.rglob("*") if p.is_file()):
+            self._put(f"{uri.rstrip('/')}/{path.relative_to(local).as_posix()}", path.read_bytes(), kms)
+
+    def _get(self, uri: str) -> bytes:
+        bucket, key = _split(uri)
+        try:
+            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as err:  # noqa: BLE001 - surfaced as the job's failure reason
+            raise _JobSetupError(f"cannot read {uri}: {err}") from err
+
+    def _put(self, uri: str, body: bytes, kms: str | None) -> None:
+        bucket, key = _split(uri)
+        extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms} if kms else {}
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body, **extra)
+
+
+class _JobSetupError(Exception):
+    pass
+
+
+def _split(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise _JobSetupError(f"not an S3 URI: {uri}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def _json_value(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _tar_gz(directory: Path) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            tar.add(path, arcname=path.relative_to(directory).as_posix())
+    return buf.getvalue()
