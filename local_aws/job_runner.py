@@ -11,9 +11,11 @@ the job's real script runs here with SageMaker's container conventions:
   as `--key value` and the SM_* variables set, and model/ is uploaded as
   <S3OutputPath>/<job>/output/model.tar.gz.
 
-The job runs when it is created; its status stays InProgress until the simulated clock has passed
-its (measured) run time, so a Wait/Describe loop sees InProgress -> Completed | Failed, with the
-failure reason taken, as SageMaker does, from /opt/ml/output/failure.
+Create* returns at once, as on AWS, and the job runs on a worker thread. Describe* reports
+InProgress until the job has finished *and* the simulated clock has passed its measured run time; a
+Describe that finds the job still running waits for it a bounded while (DESCRIBE_WAIT_S), standing
+in for the minutes a real poll interval covers. The failure reason is read, as SageMaker does,
+from /opt/ml/output/failure.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,7 @@ from local_aws.clock import SimulatedClock
 PROCESSING_ROOT = "/opt/ml/processing"
 ML_ROOT = "/opt/ml"
 TERMINAL = ("Completed", "Failed", "Stopped")
+DESCRIBE_WAIT_S = 20.0  # real seconds one Describe may wait for a running job (API calls time out at 60 s)
 
 
 @dataclass
@@ -49,9 +54,15 @@ class JobRecord:
     ends_at: float = 0.0
     log: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def status_at(self, now: float) -> str:
-        return self.final_status if now >= self.ends_at else "InProgress"
+        if not self.finished.is_set() or now < self.ends_at:
+            return "InProgress"
+        return self.final_status
+
+    def wait(self, timeout: float) -> bool:
+        return self.finished.wait(timeout)
 
 
 @dataclass
@@ -66,6 +77,7 @@ class LocalJobRunner:
     def __init__(self, s3: Any, clock: SimulatedClock, workdir: Path, python: str = sys.executable) -> None:
         self.s3, self.clock, self.workdir, self.python = s3, clock, workdir, python
         self.jobs: dict[str, JobRecord] = {}
+        self.describe_wait_s = DESCRIBE_WAIT_S
         self._api_errors: list[InjectedApiError] = []
 
     # --- fault injection for tests and the demo --------------------------------------------------
@@ -82,80 +94,108 @@ class LocalJobRunner:
         return None
 
     # --- running jobs ------------------------------------------------------------------------------
-    def run_processing(self, name: str, spec: dict[str, Any]) -> JobRecord:
-        job_dir = self._fresh_dir(name)
-        root = job_dir / "processing"
-        record = JobRecord("processing", name, started_at=self.clock.elapsed_seconds)
+    def start(self, kind: str, name: str, spec: dict[str, Any]) -> JobRecord:
+        """Register the job and run it on a worker thread; returns at once, as CreateXJob does."""
+        record = JobRecord(kind, name, started_at=self.clock.elapsed_seconds)
+        self.jobs[name] = record
+        run: Callable[[JobRecord, dict[str, Any]], None] = (
+            self._run_processing if kind == "processing" else self._run_training)
+        threading.Thread(target=self._guarded, args=(run, record, spec), name=f"job-{name}", daemon=True).start()
+        return record
+
+    def wait_all(self, timeout: float = 600.0) -> None:
+        for record in list(self.jobs.values()):
+            record.wait(timeout)
+
+    def _guarded(self, run: Callable[[JobRecord, dict[str, Any]], None], record: JobRecord,
+                 spec: dict[str, Any]) -> None:
         try:
-            for item in spec.get("processing_inputs") or []:
-                s3_input = item.get("S3Input")
-                if s3_input:
-                    self._download_prefix(s3_input["S3Uri"], self._map(s3_input["LocalPath"], PROCESSING_ROOT, root))
-            app = spec["app_specification"]
-            command = [self._map_arg(a, root) for a in [*app.get("ContainerEntrypoint", []),
-                                                         *app.get("ContainerArguments", [])]]
-            outputs = (spec.get("processing_output_config") or {}).get("Outputs", [])
-            for out in outputs:
-                self._map(out["S3Output"]["LocalPath"], PROCESSING_ROOT, root).mkdir(parents=True, exist_ok=True)
-            env = {"SM_PROCESSING_ROOT": str(root), "SM_OUTPUT_DIR": str(job_dir / "output")}
-            limit = (spec.get("stopping_condition") or {}).get("MaxRuntimeInSeconds")
-            self._execute(record, command, env, cwd=job_dir, timeout=limit, failure_dir=job_dir / "output")
-            if record.final_status == "Completed":
-                kms = (spec.get("processing_output_config") or {}).get("KmsKeyId")
-                for out in outputs:
-                    self._upload_dir(self._map(out["S3Output"]["LocalPath"], PROCESSING_ROOT, root),
-                                     out["S3Output"]["S3Uri"], kms)
+            run(record, spec)
         except _JobSetupError as err:
             record.final_status, record.failure_reason = "Failed", f"ClientError: {err}"
-        return self._finish(record)
+        except Exception as err:  # noqa: BLE001 - an emulator bug must fail the job, never hang the pipeline
+            record.final_status, record.failure_reason = "Failed", f"InternalServerError: {err!r}"
+        finally:
+            record.ends_at = record.started_at + max(1, math.ceil(record.wall_seconds))
+            record.finished.set()
+
+    def run_processing(self, name: str, spec: dict[str, Any]) -> JobRecord:
+        """Run synchronously (tests); the state-machine path uses start()."""
+        record = self.start("processing", name, spec)
+        record.wait(3600)
+        return record
 
     def run_training(self, name: str, spec: dict[str, Any]) -> JobRecord:
+        record = self.start("training", name, spec)
+        record.wait(3600)
+        return record
+
+    def _run_processing(self, record: JobRecord, spec: dict[str, Any]) -> None:
+        name = record.name
+        job_dir = self._fresh_dir(name)
+        root = job_dir / "processing"
+        for item in spec.get("processing_inputs") or []:
+            s3_input = item.get("S3Input")
+            if s3_input:
+                self._download_prefix(s3_input["S3Uri"], self._map(s3_input["LocalPath"], PROCESSING_ROOT, root))
+        app = spec["app_specification"]
+        command = [self._map_arg(a, root) for a in [*app.get("ContainerEntrypoint", []),
+                                                     *app.get("ContainerArguments", [])]]
+        outputs = (spec.get("processing_output_config") or {}).get("Outputs", [])
+        for out in outputs:
+            self._map(out["S3Output"]["LocalPath"], PROCESSING_ROOT, root).mkdir(parents=True, exist_ok=True)
+        env = {"SM_PROCESSING_ROOT": str(root), "SM_OUTPUT_DIR": str(job_dir / "output")}
+        limit = (spec.get("stopping_condition") or {}).get("MaxRuntimeInSeconds")
+        self._execute(record, command, env, cwd=job_dir, timeout=limit, failure_dir=job_dir / "output")
+        if record.final_status == "Completed":
+            kms = (spec.get("processing_output_config") or {}).get("KmsKeyId")
+            for out in outputs:
+                self._upload_dir(self._map(out["S3Output"]["LocalPath"], PROCESSING_ROOT, root),
+                                 out["S3Output"]["S3Uri"], kms)
+
+    def _run_training(self, record: JobRecord, spec: dict[str, Any]) -> None:
+        name = record.name
         job_dir = self._fresh_dir(name)
         ml = job_dir / "ml"
-        record = JobRecord("training", name, started_at=self.clock.elapsed_seconds)
-        try:
-            hps = {k: _json_value(v) for k, v in (spec.get("hyper_parameters") or {}).items()}
-            submit = hps.pop("sagemaker_submit_directory", None)
-            program = hps.pop("sagemaker_program", None)
-            if not submit or not program:
-                raise _JobSetupError("script mode needs sagemaker_submit_directory and sagemaker_program")
-            hps = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
-            code = ml / "code"
-            code.mkdir(parents=True)
-            with tarfile.open(fileobj=io.BytesIO(self._get(submit))) as tar:
-                tar.extractall(code, filter="data")
-            channels = []
-            for channel in spec.get("input_data_config") or []:
-                cname = channel["ChannelName"]
-                self._download_prefix(channel["DataSource"]["S3DataSource"]["S3Uri"], ml / "input" / "data" / cname)
-                channels.append(cname)
-            (ml / "input" / "config").mkdir(parents=True, exist_ok=True)
-            (ml / "input" / "config" / "hyperparameters.json").write_text(json.dumps(hps))
-            for d in ("model", "output/data"):
-                (ml / d).mkdir(parents=True, exist_ok=True)
-            env = {
-                "SM_MODEL_DIR": str(ml / "model"), "SM_OUTPUT_DATA_DIR": str(ml / "output" / "data"),
-                "SM_OUTPUT_DIR": str(ml / "output"), "SM_INPUT_DIR": str(ml / "input"),
-                "SM_CHANNELS": json.dumps(channels), "SM_HPS": json.dumps(hps), "SM_CURRENT_HOST": "algo-1",
-                "SM_HOSTS": '["algo-1"]', "PYTHONPATH": str(code),
-                **{f"SM_CHANNEL_{c.upper()}": str(ml / "input" / "data" / c) for c in channels},
-            }
-            args = [a for k, v in hps.items() for a in (f"--{k}", str(v))]
-            limit = (spec.get("stopping_condition") or {}).get("MaxRuntimeInSeconds")
-            self._execute(record, [self.python, str(code / program), *args], env, cwd=code, timeout=limit,
-                          failure_dir=ml / "output")
-            for definition in (spec.get("algorithm_specification") or {}).get("MetricDefinitions", []):
-                found = re.findall(definition["Regex"], record.log)
-                if found:
-                    record.metrics[definition["Name"]] = float(found[-1])
-            if record.final_status == "Completed":
-                out = spec["output_data_config"]["S3OutputPath"].rstrip("/")
-                kms = spec["output_data_config"].get("KmsKeyId")
-                self._put(f"{out}/{name}/output/model.tar.gz", _tar_gz(ml / "model"), kms)
-                self._put(f"{out}/{name}/output/output.tar.gz", _tar_gz(ml / "output" / "data"), kms)
-        except _JobSetupError as err:
-            record.final_status, record.failure_reason = "Failed", f"ClientError: {err}"
-        return self._finish(record)
+        hps = {k: _json_value(v) for k, v in (spec.get("hyper_parameters") or {}).items()}
+        submit = hps.pop("sagemaker_submit_directory", None)
+        program = hps.pop("sagemaker_program", None)
+        if not submit or not program:
+            raise _JobSetupError("script mode needs sagemaker_submit_directory and sagemaker_program")
+        hps = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
+        code = ml / "code"
+        code.mkdir(parents=True)
+        with tarfile.open(fileobj=io.BytesIO(self._get(submit))) as tar:
+            tar.extractall(code, filter="data")
+        channels = []
+        for channel in spec.get("input_data_config") or []:
+            cname = channel["ChannelName"]
+            self._download_prefix(channel["DataSource"]["S3DataSource"]["S3Uri"], ml / "input" / "data" / cname)
+            channels.append(cname)
+        (ml / "input" / "config").mkdir(parents=True, exist_ok=True)
+        (ml / "input" / "config" / "hyperparameters.json").write_text(json.dumps(hps))
+        for d in ("model", "output/data"):
+            (ml / d).mkdir(parents=True, exist_ok=True)
+        env = {
+            "SM_MODEL_DIR": str(ml / "model"), "SM_OUTPUT_DATA_DIR": str(ml / "output" / "data"),
+            "SM_OUTPUT_DIR": str(ml / "output"), "SM_INPUT_DIR": str(ml / "input"),
+            "SM_CHANNELS": json.dumps(channels), "SM_HPS": json.dumps(hps), "SM_CURRENT_HOST": "algo-1",
+            "SM_HOSTS": '["algo-1"]', "PYTHONPATH": str(code),
+            **{f"SM_CHANNEL_{c.upper()}": str(ml / "input" / "data" / c) for c in channels},
+        }
+        args = [a for k, v in hps.items() for a in (f"--{k}", str(v))]
+        limit = (spec.get("stopping_condition") or {}).get("MaxRuntimeInSeconds")
+        self._execute(record, [self.python, str(code / program), *args], env, cwd=code, timeout=limit,
+                      failure_dir=ml / "output")
+        for definition in (spec.get("algorithm_specification") or {}).get("MetricDefinitions", []):
+            found = re.findall(definition["Regex"], record.log)
+            if found:
+                record.metrics[definition["Name"]] = float(found[-1])
+        if record.final_status == "Completed":
+            out = spec["output_data_config"]["S3OutputPath"].rstrip("/")
+            kms = spec["output_data_config"].get("KmsKeyId")
+            self._put(f"{out}/{name}/output/model.tar.gz", _tar_gz(ml / "model"), kms)
+            self._put(f"{out}/{name}/output/output.tar.gz", _tar_gz(ml / "output" / "data"), kms)
 
     def _execute(self, record: JobRecord, command: list[str], env: dict[str, str], *, cwd: Path,
                  timeout: int | None, failure_dir: Path) -> None:
@@ -183,12 +223,6 @@ class LocalJobRunner:
             lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
             reason = lines[-1] if lines else f"exit code {proc.returncode}"
         record.final_status, record.failure_reason = "Failed", f"AlgorithmError: {reason}"[:1024]
-
-    def _finish(self, record: JobRecord) -> JobRecord:
-        # The job occupies simulated time equal to its measured run time (at least one second).
-        record.ends_at = record.started_at + max(1, math.ceil(record.wall_seconds))
-        self.jobs[record.name] = record
-        return record
 
     # --- S3 staging ----------------------------------------------------------------------------------
     def _fresh_dir(self, name: str) -> Path:

@@ -13,6 +13,7 @@ their CloudFormation create drops); and the IAM condition semantics of bucket-po
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC
 from typing import Any
 
@@ -413,20 +414,20 @@ def install_sagemaker_job_hooks(runner: Any, clock: Any) -> None:
     def create_processing_job(self: Any, **kwargs: Any) -> Any:
         injected("CreateProcessingJob")
         job = _ORIGINAL["create_processing_job"](self, **kwargs)
-        runner.run_processing(kwargs["processing_job_name"], kwargs)
-        _apply_status(job, "processing_job_status", runner.jobs[job.processing_job_name], clock)
+        _apply_status(job, "processing_job_status", runner.start("processing", job.processing_job_name, kwargs),
+                      clock)
         return job
 
     def create_training_job(self: Any, **kwargs: Any) -> Any:
         injected("CreateTrainingJob")
         job = _ORIGINAL["create_training_job"](self, **kwargs)
-        runner.run_training(kwargs["training_job_name"], kwargs)
-        _apply_status(job, "training_job_status", runner.jobs[job.training_job_name], clock)
+        _apply_status(job, "training_job_status", runner.start("training", job.training_job_name, kwargs), clock)
         return job
 
     def describe_processing_job(self: Any, processing_job_name: str) -> Any:
         injected("DescribeProcessingJob")
         if processing_job_name in runner.jobs and processing_job_name in self.processing_jobs:
+            runner.jobs[processing_job_name].wait(runner.describe_wait_s)
             _apply_status(self.processing_jobs[processing_job_name], "processing_job_status",
                           runner.jobs[processing_job_name], clock)
         return _ORIGINAL["describe_processing_job"](self, processing_job_name)
@@ -434,6 +435,7 @@ def install_sagemaker_job_hooks(runner: Any, clock: Any) -> None:
     def describe_training_job(self: Any, training_job_name: str) -> Any:
         injected("DescribeTrainingJob")
         if training_job_name in runner.jobs and training_job_name in self.training_jobs:
+            runner.jobs[training_job_name].wait(runner.describe_wait_s)
             _apply_status(self.training_jobs[training_job_name], "training_job_status",
                           runner.jobs[training_job_name], clock)
         return _ORIGINAL["describe_training_job"](self, training_job_name)
@@ -514,6 +516,69 @@ def install_context_object_fix() -> None:
     ExecutionWorker._get_evaluation_environment = _get_evaluation_environment
 
 
+_DEFINITE_PATH = re.compile(r"\$(?:\.[A-Za-z0-9_\-]+|\[\d+\])*")
+_JSON_PATH_USERS = (
+    "moto.stepfunctions.parser.asl.utils.json_path",
+    "moto.stepfunctions.parser.asl.eval.states",
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.numeric",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.boolean_equals",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.timestamp_operators",
+)
+
+
+def install_json_path_fix() -> None:
+    """A definite JSONPath (names and [n] only) selects one value, as on AWS.
+
+    moto 5.2.5 returns a one-element list for paths such as $.Containers[0].ModelDataUrl (a
+    workaround for its issue 7825), so a definition that works on AWS would pass a list where
+    AWS passes a string.
+    """
+    import importlib
+
+    from jsonpath_ng.ext import parse
+
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    original = _ORIGINAL.setdefault("extract_json", json_path.extract_json)
+
+    def extract_json(path: str, data: Any) -> Any:
+        if _DEFINITE_PATH.fullmatch(path):
+            matches = parse(path).find(data)
+            if len(matches) == 1:
+                return matches[0].value
+        return original(path, data)
+
+    for name in _JSON_PATH_USERS:
+        module = importlib.import_module(name)
+        if getattr(module, "extract_json", None) is original:
+            module.extract_json = extract_json
+
+
+def install_sdk_error_names() -> None:
+    """aws-sdk task errors are named `<Service>.<ErrorCode>` in PascalCase, as on AWS (SageMaker.ThrottlingException).
+
+    moto 5.2.5 names every ClientError after the service (`sagemaker.sagemakerException`), so a Retry
+    written for AWS's error names would never match locally.
+    """
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk as sdk
+
+    sdk._SERVICE_ERROR_NAMES.setdefault("sagemaker", "SageMaker")
+    sdk._SERVICE_ERROR_NAMES.setdefault("s3", "S3")
+    original = _ORIGINAL.setdefault("_normalise_exception_name",
+                                    sdk.StateTaskServiceAwsSdk._normalise_exception_name)
+
+    def _normalise_exception_name(norm_service_name: str, ex: Exception) -> str:
+        code = getattr(ex, "response", {}).get("Error", {}).get("Code")
+        if not code:
+            return original(norm_service_name, ex)
+        return f"{norm_service_name}.{code}" + ("" if code.endswith("Exception") else "Exception")
+
+    sdk.StateTaskServiceAwsSdk._normalise_exception_name = staticmethod(_normalise_exception_name)
+
+
 def uninstall_emulation_hooks() -> None:
     from moto.awslambda.models import LambdaFunction
     from moto.sagemaker.models import SageMakerModelBackend
@@ -527,6 +592,19 @@ def uninstall_emulation_hooks() -> None:
         LambdaFunction._invoke_lambda = _ORIGINAL["_invoke_lambda"]
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+    if "_normalise_exception_name" in _ORIGINAL:
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_aws_sdk as sdk,
+        )
+
+        sdk.StateTaskServiceAwsSdk._normalise_exception_name = staticmethod(_ORIGINAL["_normalise_exception_name"])
+    if "extract_json" in _ORIGINAL:
+        import importlib
+
+        for name in _JSON_PATH_USERS:
+            module = importlib.import_module(name)
+            if hasattr(module, "extract_json"):
+                module.extract_json = _ORIGINAL["extract_json"]
     if "_get_evaluation_environment" in _ORIGINAL:
         ExecutionWorker._get_evaluation_environment = _ORIGINAL["_get_evaluation_environment"]
     if "_wait_interval" in _ORIGINAL:

@@ -22,8 +22,10 @@ from local_aws.job_runner import LocalJobRunner
 from local_aws.lambda_runner import InProcessLambdaRunner
 from local_aws.moto_internals import (
     install_context_object_fix,
+    install_json_path_fix,
     install_lambda_runner,
     install_sagemaker_job_hooks,
+    install_sdk_error_names,
     install_step_functions_clock,
     register_cloudformation_models,
     uninstall_emulation_hooks,
@@ -89,6 +91,8 @@ def local_aws(serve_port: int | None = None, workdir: Path | None = None) -> Ite
         install_lambda_runner(aws.lambdas)
         install_step_functions_clock(aws.clock)
         install_context_object_fix()
+        install_json_path_fix()
+        install_sdk_error_names()
         if serve_port is not None:
             from moto.server import ThreadedMotoServer
 
