@@ -539,7 +539,6 @@ def install_json_path_fix() -> None:
     import importlib
 
     from jsonpath_ng.ext import parse
-
     from moto.stepfunctions.parser.asl.utils import json_path
 
     original = _ORIGINAL.setdefault("extract_json", json_path.extract_json)

@@ -10,8 +10,8 @@ from cdk_nag import AwsSolutionsChecks
 
 from fraud_core.config import ConfigError, ProfileConfig, load_config
 from stacks.data_foundation_stack import DataFoundationStack
-from stacks.training_pipeline_stack import TrainingPipelineStack
 from stacks.naming import PROJECT, stack_name
+from stacks.training_pipeline_stack import TrainingPipelineStack
 
 # Feature flags are set in code, not only in cdk.json, so the CLI, tests and the local AWS synthesize
 # the same template.

@@ -272,7 +272,7 @@ class TrainingPipelineStack(Stack):
 
         model_data = sfn.JsonPath.format(f"s3://{models.bucket_name}/training-jobs/{{}}/output/model.tar.gz",
                                          job_name("train"))
-        base_inputs = [*code_inputs, s3_in("test", sfn.JsonPath.format(f"{{}}/test/", run_prefix), "test")]
+        base_inputs = [*code_inputs, s3_in("test", sfn.JsonPath.format("{}/test/", run_prefix), "test")]
         model_input = {"InputName": "model", "S3Input": {
             "S3Uri": model_data, "LocalPath": f"{PROCESSING_ROOT}/input/model",
             "S3DataType": "S3Prefix", "S3InputMode": "File"}}
@@ -475,6 +475,6 @@ class _JobLoop:
 
 
 def _bucket_objects_finding(profile: str, purpose: str, prefix: str) -> str:
-    """The cdk-nag finding id for `<bucket ARN>/<prefix>*`, with CloudFormation pseudo parameters as cdk-nag prints them."""
+    """cdk-nag finding id for `<bucket ARN>/<prefix>*`, pseudo parameters written as cdk-nag prints them."""
     name = bucket_name(profile, purpose, "<AWS::AccountId>", "<AWS::Region>")
     return f"Resource::arn:<AWS::Partition>:s3:::{name}/{prefix}*"
