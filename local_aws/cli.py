@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the whole story on the local AWS (what `make demo` runs)")
     p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
-    p.add_argument("--transactions", type=_positive, default=20_000, help="transactions to stream")
+    p.add_argument("--transactions", type=_positive, default=50_000,
+                   help="transactions to simulate over the training window and stream")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scenario", type=_scenario, default="baseline")
     p.add_argument("--workdir", type=Path, default=Path(".local-aws"), help="where the assembly is written")
@@ -75,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # moto's Step Functions interpreter logs every caught task error at ERROR; the demo reports them itself.
+    import logging
+
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
     try:
         return _dispatch(args)
     except ConfigError as err:
@@ -104,6 +109,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         lost = result.missing_ids + result.records_failed
         if lost:
             print(f"mlops-demo: {lost} records were lost", file=sys.stderr)
+            return 1
+        if result.training is None or result.training.status != "SUCCEEDED":
+            print("mlops-demo: the training pipeline did not succeed (see above)", file=sys.stderr)
             return 1
         return 0
     if args.command == "serve":

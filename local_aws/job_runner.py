@@ -75,7 +75,7 @@ class InjectedApiError:
 
 class LocalJobRunner:
     def __init__(self, s3: Any, clock: SimulatedClock, workdir: Path, python: str = sys.executable) -> None:
-        self.s3, self.clock, self.workdir, self.python = s3, clock, workdir, python
+        self.s3, self.clock, self.workdir, self.python = s3, clock, workdir.resolve(), python
         self.jobs: dict[str, JobRecord] = {}
         self.describe_wait_s = DESCRIBE_WAIT_S
         self._api_errors: list[InjectedApiError] = []

@@ -38,7 +38,7 @@ class LambdaContext:
 
 class InProcessLambdaRunner:
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
+        self.workdir = workdir.resolve()
         self.invocations: list[dict[str, Any]] = []
         self._handlers: dict[str, Any] = {}
 

@@ -11,15 +11,20 @@ from local_aws.cli import main
 
 
 @pytest.mark.slow
-def test_demo_runs_the_skeleton_story_and_loses_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--transactions", "1500", "--seed", "11", "--workdir", str(tmp_path)])
+def test_demo_streams_archives_and_trains_a_gated_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--transactions", "12000", "--seed", "11", "--workdir", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "MlopsDemo-sandbox-DataFoundation: CREATE_COMPLETE" in out
     assert "not emulated: Custom::S3AutoDeleteObjects" in out
-    assert re.search(r"records sent to Kinesis\s+1,500 \(0 failed\)", out)
-    assert re.search(r"records archived in S3\s+1,500 in 1 objects", out)
+    assert re.search(r"records sent to Kinesis\s+12,000 \(0 failed\)", out)
+    assert re.search(r"records archived in S3\s+12,000 in \d+ objects", out)
     assert re.search(r"records lost / duplicated\s+0 / 0", out)
+    assert re.search(r"training pipeline\s+SUCCEEDED", out)
+    assert re.search(r"gate decision\s+(Approved|Rejected)", out)
+    for state in ("Preprocess", "Train", "Evaluate", "ApplyQualityGate", "Register"):
+        assert f"-> {state} " in out
+    assert "PR-AUC" in out and "precision" in out and "Brier" in out
     summary = out.split("\nSummary\n", 1)[1]
     for line in summary.strip().splitlines():
         assert line.rstrip().endswith(("[measured-local]", "[simulated-clock]")), line
