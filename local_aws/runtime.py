@@ -6,6 +6,7 @@ the in-process demo deployed.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -75,6 +76,9 @@ def local_aws(serve_port: int | None = None, workdir: Path | None = None) -> Ite
 
     `workdir` holds job scratch space and unpacked Lambda code (a temporary directory by default).
     """
+    # moto's Step Functions interpreter logs every caught error (even an IsPresent probe) at ERROR;
+    # executions report their own failures, so keep the console readable.
+    logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "MOTO_PORT")}
     os.environ.update(_FAKE_ENV)
     server = None

@@ -61,7 +61,7 @@ class TrainingPipelineStack(Stack):
             s3.Bucket.from_bucket_name(self, f"{b.capitalize()}Bucket", bucket_name(profile, b, Aws.ACCOUNT_ID,
                                                                                   Aws.REGION))
             for b in ("curated", "models", "raw", "labels"))
-        self.add_dependency(data)
+        self.add_stack_dependency(data)
 
         mapping = CfnMapping(self, "SklearnImageAccount",
                              mapping={r: {"account": a} for r, a in SKLEARN_IMAGE_ACCOUNTS.items()})
