@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any, Final
 
 import numpy as np
@@ -612,7 +612,7 @@ def simulate(
     *,
     seed: int = 0,
     scenario: str = "baseline",
-    start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    start: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc),
     days: float = 7.0,
 ) -> TransactionBatch:
     """Simulate ``n`` transactions over ``days`` from ``start`` under ``scenario``.

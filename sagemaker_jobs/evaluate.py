@@ -12,7 +12,6 @@ SageMaker model-quality JSON shape for the model registry. Both models see the s
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +19,6 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a file: make the bundle root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before sklearn loads OpenMP: see train.py
 
 from fraud_core import metrics  # noqa: E402
 from fraud_core.config import load_config  # noqa: E402

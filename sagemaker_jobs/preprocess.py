@@ -29,7 +29,7 @@ import sys
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def _args(argv: list[str] | None) -> Any:
         raise JobError("--validation-fraction + --test-fraction: must be < 1 so the train split is not empty")
     if not 0 < args.max_malformed_fraction <= 1:
         raise JobError(f"--max-malformed-fraction: must be in (0, 1] (got {args.max_malformed_fraction:g})")
-    args.as_of = datetime.now(UTC) if args.as_of is None else parse_time(args.as_of, "--as-of")
+    args.as_of = datetime.now(timezone.utc) if args.as_of is None else parse_time(args.as_of, "--as-of")
     return args
 
 

@@ -19,7 +19,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
@@ -97,9 +97,10 @@ def parse_time(value: str, name: str) -> datetime:
         when = datetime.fromisoformat(value.strip())
     except ValueError as exc:
         raise JobError(f"{name}: must be an ISO-8601 time such as 2026-03-01T00:00:00Z (got {value!r})") from exc
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
 def iso_ms(epoch_ms: float) -> str:
     """Epoch milliseconds -> '2026-01-01T00:02:02.225Z'."""
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    moment = datetime.fromtimestamp(epoch_ms / 1000, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

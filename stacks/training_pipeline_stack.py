@@ -40,7 +40,7 @@ SKLEARN_IMAGE_ACCOUNTS = {
 GRANT_ACTION_WILDCARDS = ["Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
                           "Action::s3:DeleteObject*", "Action::s3:Abort*", "Action::kms:ReEncrypt*",
                           "Action::kms:GenerateDataKey*"]
-SKLEARN_IMAGE_TAG = "1.2-1-cpu-py3"
+SKLEARN_IMAGE_TAG = "1.4-2-cpu-py3"  # scikit-learn 1.4.2 on Python 3.10: job code stays 3.10-compatible
 PROCESSING_ROOT = "/opt/ml/processing"
 JOB_FAILED_STATUSES = ("Failed", "Stopped")
 # SageMaker API errors worth retrying: throttling, capacity and transient service faults.
