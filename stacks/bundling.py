@@ -65,15 +65,21 @@ def _add_tree(tar: tarfile.TarFile, source: Path, arcname: str) -> None:
 
 
 def build_job_source_tar() -> bytes:
-    """sourcedir.tar.gz as SageMaker script mode expects: packages plus a `train.py` at the root."""
+    """sourcedir.tar.gz as SageMaker script mode expects: packages plus `train.py`/`inference.py` at the root."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
         for package in ("fraud_core", "sagemaker_jobs"):
             _add_tree(tar, ROOT / package, package)
-        shim = b"import sys\n\nfrom sagemaker_jobs.train import main\n\nsys.exit(main())\n"
-        info = tarfile.TarInfo("train.py")
-        info.size, info.mtime = len(shim), 0
-        tar.addfile(info, io.BytesIO(shim))
+        # Root entry points, as the framework containers expect them (SAGEMAKER_PROGRAM / sagemaker_program).
+        shims = {
+            "train.py": b"import sys\n\nfrom sagemaker_jobs.train import main\n\nsys.exit(main())\n",
+            "inference.py": b"from sagemaker_jobs.inference import (  # noqa: F401\n"
+                            b"    input_fn, model_fn, output_fn, predict_fn)\n",
+        }
+        for name, shim in shims.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(shim), 0
+            tar.addfile(info, io.BytesIO(shim))
     return buf.getvalue()
 
 

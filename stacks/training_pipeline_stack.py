@@ -317,7 +317,8 @@ class TrainingPipelineStack(Stack):
             "ModelApprovalStatus.$": "$.gate.status",
             "InferenceSpecification": {
                 "Containers": [{"Image": self.image_uri, "ModelDataUrl": model_data,
-                                "Environment": {"SAGEMAKER_PROGRAM": "inference.py"}}],
+                                "Environment": {"SAGEMAKER_PROGRAM": "inference.py",
+                                                "SAGEMAKER_SUBMIT_DIRECTORY": self.job_source.s3_object_url}}],
                 "SupportedContentTypes": ["application/json"],
                 "SupportedResponseMIMETypes": ["application/json"],
             },
