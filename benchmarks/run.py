@@ -42,21 +42,26 @@ def write_results(figures: list[dict[str, Any]]) -> None:
     lines = [
         "# Benchmark results",
         "",
-        "Produced by `make bench` (`python -m benchmarks.run`); every figure is `measured-local`.",
+        "Produced by `make bench` (`python -m benchmarks.run`). Each figure carries its provenance:",
+        "`measured-local` (timed or computed on this machine) or `simulated-clock` (time the local AWS",
+        "simulated, e.g. Step Functions waits, which is not an AWS duration).",
         "",
         f"- machine: {_machine()}",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        "| figure | value | unit | target | met | details |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| figure | value | unit | provenance | target | met | details |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for f in figures:
         target, check = TARGETS.get(f["figure"], ("", None))
         met = "" if check is None else ("yes" if check(f["value"]) else "**no**")
         details = ", ".join(f"{k}={v}" for k, v in f.items()
                             if k not in {"figure", "value", "unit", "provenance", "python", "numpy", "machine"})
-        lines.append(f"| {f['figure']} | {f['value']:,} | {f['unit']} | {target} | {met} | {details} |")
-    lines += ["", "Reproduce: `make bench` (about two minutes on 2 cores, most of it the test-suite timing).", ""]
+        lines.append(f"| {f['figure']} | {f['value']:,} | {f['unit']} | {f.get('provenance', '')} | {target} | {met} "
+                     f"| {details} |")
+    lines += ["", "Model-quality figures vary by a few points between runs: the simulated history is placed relative",
+              "to the run's start (labels must have matured), so the calendar, and with it the data, moves.",
+              "", "Reproduce: `make bench` (about two minutes on 2 cores).", ""]
     RESULTS.write_text("\n".join(lines))
 
 

@@ -16,7 +16,7 @@ import sys
 import traceback
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,13 +46,16 @@ class InProcessLambdaRunner:
                environment: dict[str, str], event: Any, arn: str, memory: int = 128) -> tuple[str, bool]:
         fn = self._load(handler, code_zip, code_sha)
         context = LambdaContext(function_name, int(memory), arn, log_group_name=f"/aws/lambda/{function_name}")
-        with _environment({**environment, "AWS_LAMBDA_FUNCTION_NAME": function_name}):
+        # A function's stdout is its CloudWatch log stream, not the caller's console: keep it per invocation.
+        logs = io.StringIO()
+        with _environment({**environment, "AWS_LAMBDA_FUNCTION_NAME": function_name}), redirect_stdout(logs):
             try:
                 result = fn(event, context)
-                self.invocations.append({"function": function_name, "ok": True})
+                self.invocations.append({"function": function_name, "ok": True, "logs": logs.getvalue()})
                 return json.dumps(result), False
             except Exception as err:  # noqa: BLE001 - reported as the function's error, as Lambda does
-                self.invocations.append({"function": function_name, "ok": False, "error": repr(err)})
+                self.invocations.append({"function": function_name, "ok": False, "error": repr(err),
+                                         "logs": logs.getvalue()})
                 return json.dumps({"errorType": type(err).__name__, "errorMessage": str(err),
                                    "stackTrace": traceback.format_exc().splitlines()[-5:]}), True
 
@@ -71,8 +74,10 @@ class InProcessLambdaRunner:
             spec = importlib.util.spec_from_file_location(f"_lambda_{abs(hash(key))}", file)
             assert spec and spec.loader
             module = importlib.util.module_from_spec(spec)
-            # The bundled packages (fraud_core, powertools) are the repository's own, already importable.
-            sys.path.insert(0, str(code_dir))
+            # The bundled packages (fraud_core, powertools) are the installed ones, byte for byte: appending
+            # (not prepending) the code dir keeps them imported from the environment, never from a
+            # temporary copy that disappears with the local AWS.
+            sys.path.append(str(code_dir))
             try:
                 spec.loader.exec_module(module)
             finally:
