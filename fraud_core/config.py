@@ -108,6 +108,15 @@ class ProfileConfig:
         hints = get_type_hints(cls)
         for key in known:
             _check(key, hints[key], values[key])
+        # Cross-field rules: the pipeline must outlive its three jobs (an execution timeout sends no
+        # notification), and training needs raw data as old as label maturity plus the window.
+        if values["pipeline_timeout_minutes"] <= 3 * values["job_timeout_minutes"]:
+            raise ConfigError("pipeline_timeout_minutes", "must exceed 3 x job_timeout_minutes (three jobs run in "
+                              "sequence)", values["pipeline_timeout_minutes"])
+        needed = values["label_maturity_days"] + values["training_window_days"]
+        if values["raw_retention_days"] < needed:
+            raise ConfigError("raw_retention_days", f"must be >= label_maturity_days + training_window_days "
+                              f"({needed}): training reads data that old", values["raw_retention_days"])
         return cls(name=name, **{k: values[k] for k in known})
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ProfileConfig:
@@ -151,7 +160,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     # Cheapest safe footprint: one shard, one small instance, short retention, destroyable.
     "sandbox": {
         "removal_policy": "destroy",
-        "raw_retention_days": 14,
+        "raw_retention_days": 90,  # training reads transactions 30-58 days old (label maturity + window)
         "curated_retention_days": 30,
         "capture_retention_days": 7,
         "decisions_retention_days": 14,
@@ -177,7 +186,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "training_instance_type": "ml.m5.large",
         "job_poll_seconds": 30,
         "job_timeout_minutes": 60,
-        "pipeline_timeout_minutes": 180,
+        "pipeline_timeout_minutes": 240,
         "training_window_days": 28,
         "label_maturity_days": 30,
     },
@@ -210,7 +219,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "training_instance_type": "ml.m5.xlarge",
         "job_poll_seconds": 60,
         "job_timeout_minutes": 120,
-        "pipeline_timeout_minutes": 360,
+        "pipeline_timeout_minutes": 480,
         "training_window_days": 90,
         "label_maturity_days": 30,
     },

@@ -223,7 +223,8 @@ def _checker(spec: FieldSpec) -> Callable[[Any], bool]:
 def _is_calendar_time(v: str) -> bool:
     # The regex accepts '2026-13-45T25:00:00Z'; fromisoformat rejects impossible dates and times.
     try:
-        datetime.fromisoformat(v)
+        # Python 3.10 (the SageMaker image) does not parse a trailing 'Z'; 3.11 does.
+        datetime.fromisoformat(v[:-1] + "+00:00" if v.endswith("Z") else v)
     except ValueError:
         return False
     return True

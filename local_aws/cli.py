@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", type=_scenario, default="baseline")
     p.add_argument("--out", type=Path, required=True, help="transactions file (.jsonl)")
     p.add_argument("--labels", type=Path, default=None, help="optional labels file (.jsonl)")
+    p.add_argument("--for-training", type=_profile, metavar="PROFILE", default=None,
+                   help="place the data in that profile's training window as of now (to seed a real sandbox)")
 
     p = sub.add_parser("config", help="print the validated config of a profile as JSON")
     p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
@@ -121,8 +123,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     from fraud_core.simulator import simulate
+    from local_aws.training_data import training_history
 
-    batch = simulate(args.transactions, seed=args.seed, scenario=args.scenario)
+    if args.for_training:
+        batch = training_history(load_config(args.for_training), args.transactions, seed=args.seed,
+                                 scenario=args.scenario)
+    else:
+        batch = simulate(args.transactions, seed=args.seed, scenario=args.scenario)
     _write_atomically(args.out, b"\n".join(batch.encoded()) + b"\n")
     if args.labels:
         lines = [json.dumps(label).encode() for label in batch.labels()]

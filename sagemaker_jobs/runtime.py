@@ -44,7 +44,8 @@ def env_path(name: str, default: str) -> Path:
 
 
 def _write_failure(message: str, processing: bool) -> None:
-    out = os.environ.get("SM_OUTPUT_DIR")
+    # SageMaker sets SM_OUTPUT_DIR for training containers only; processing containers read /opt/ml/output.
+    out = os.environ.get("SM_OUTPUT_DIR") or ("/opt/ml/output" if Path("/opt/ml").is_dir() else "")
     if not out:
         return
     directory = Path(out)
@@ -94,7 +95,9 @@ def staged(dest_root: Path) -> Iterator[Path]:
 def parse_time(value: str, name: str) -> datetime:
     """ISO-8601 -> aware UTC datetime; 'Z' and offsets accepted, a naive time is taken as UTC."""
     try:
-        when = datetime.fromisoformat(value.strip())
+        text = value.strip()
+        # Python 3.10 (the SageMaker image) does not parse a trailing 'Z'; 3.11 does.
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError as exc:
         raise JobError(f"{name}: must be an ISO-8601 time such as 2026-03-01T00:00:00Z (got {value!r})") from exc
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)

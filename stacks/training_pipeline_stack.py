@@ -44,8 +44,9 @@ SKLEARN_IMAGE_TAG = "1.4-2-cpu-py3"  # scikit-learn 1.4.2 on Python 3.10: job co
 PROCESSING_ROOT = "/opt/ml/processing"
 JOB_FAILED_STATUSES = ("Failed", "Stopped")
 # SageMaker API errors worth retrying: throttling, capacity and transient service faults.
+# Step Functions names aws-sdk errors <Service>.<Code> and appends "Exception" when the code lacks it.
 TRANSIENT_SAGEMAKER_ERRORS = ["SageMaker.ThrottlingException", "SageMaker.ResourceLimitExceededException",
-                              "SageMaker.InternalFailure", "SageMaker.ServiceUnavailable"]
+                              "SageMaker.InternalFailureException", "SageMaker.ServiceUnavailableException"]
 
 
 class TrainingPipelineStack(Stack):
@@ -221,6 +222,7 @@ class TrainingPipelineStack(Stack):
                 "preprocess", "preprocess",
                 sfn.JsonPath.array("--as-of", sfn.JsonPath.string_at("$$.Execution.StartTime"),
                                    "--window-days", str(config.training_window_days),
+                                   "--label-maturity-days", str(config.label_maturity_days),
                                    "--validation-fraction", "0.2", "--test-fraction", "0.2"),
                 [*code_inputs, s3_in("raw", f"s3://{raw.bucket_name}/transactions/", "raw"),
                  s3_in("labels", f"s3://{labels.bucket_name}/labels/", "labels")],
@@ -254,7 +256,9 @@ class TrainingPipelineStack(Stack):
                 "ResourceConfig": {"InstanceCount": 1, "InstanceType": config.training_instance_type,
                                    "VolumeSizeInGB": 20, "VolumeKmsKeyId": self.data.key.key_arn},
                 "StoppingCondition": {"MaxRuntimeInSeconds": job_timeout},
-                "EnableNetworkIsolation": True,  # the script needs no network: data arrives as channels
+                # No network isolation: in script mode the container downloads sagemaker_submit_directory from S3
+                # itself (isolation would need the code shipped as an input channel instead).
+                "EnableNetworkIsolation": False,
                 "Tags": [{"Key": "pipeline-run", "Value": run}],
             },
             {"job.$": "$.TrainingJobArn"}, "$.train", fail_chain)
@@ -376,14 +380,17 @@ class TrainingPipelineStack(Stack):
                                                        resources=[self.sagemaker_role.role_arn],
                                                        conditions={"StringEquals": {
                                                            "iam:PassedToService": "sagemaker.amazonaws.com"}}))
+        # Publishing to the KMS-encrypted alerts topic needs the key (SNS encrypts with the caller's rights).
+        self.data.key.grant(machine.role, "kms:GenerateDataKey*", "kms:Decrypt")
         machine.add_to_role_policy(iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[
             self._arn("processing-job/*"), self._arn("training-job/*"), self._package_arn()]))
         acknowledge(machine, "AwsSolutions-IAM5",
                     "Job and model-package names are generated per execution (prefix = execution name), so "
                     "SageMaker actions are scoped to this account/region's job and package ARNs with a name "
-                    "wildcard; Lambda invoke covers the gate function's versions (<arn>:*); X-Ray and "
+                    "wildcard; Lambda invoke covers the gate function's versions (<arn>:*); kms:GenerateDataKey* "
+                    "(on the data key only) is what SNS needs to publish to the encrypted alerts topic; X-Ray and "
                     "CloudWatch Logs delivery actions support no resource scoping.",
-                    findings=["Resource::*",
+                    findings=["Resource::*", "Action::kms:GenerateDataKey*",
                               *(f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{k}/*"
                                 for k in ("processing-job", "training-job")),
                               "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"

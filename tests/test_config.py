@@ -178,3 +178,13 @@ def test_malformed_config_context_is_a_config_error(raw: str) -> None:
 def test_empty_profile_context_is_rejected_not_defaulted() -> None:
     with pytest.raises(ConfigError, match="profile': must not be empty"):
         build_app(cdk.App(context={"profile": ""}), nag=False)
+
+
+def test_pipeline_timeout_must_outlive_its_three_jobs() -> None:
+    with pytest.raises(ConfigError, match="pipeline_timeout_minutes': must exceed 3 x job_timeout_minutes"):
+        load_config("sandbox", {"job_timeout_minutes": 60, "pipeline_timeout_minutes": 180})
+
+
+def test_raw_data_must_be_kept_as_long_as_training_reads_it() -> None:
+    with pytest.raises(ConfigError, match=r"raw_retention_days': must be >= label_maturity_days \+ training_window"):
+        load_config("sandbox", {"raw_retention_days": 14})

@@ -47,3 +47,18 @@ def test_bad_arguments_name_the_rule(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         main(["simulate", "--scenario", "meteor", "--out", "x"])
     assert "unknown scenario 'meteor'; allowed: baseline" in capsys.readouterr().err
+
+
+def test_simulate_for_training_lands_in_the_training_window(tmp_path: Path) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from fraud_core.config import load_config
+
+    out = tmp_path / "tx.jsonl"
+    assert main(["simulate", "--transactions", "200", "--for-training", "sandbox", "--out", str(out)]) == 0
+    config = load_config("sandbox")
+    times = [datetime.fromisoformat(json.loads(line)["event_time"]) for line in out.read_text().splitlines()]
+    newest_allowed = datetime.now(UTC) - timedelta(days=config.label_maturity_days)
+    assert max(times) < newest_allowed
+    assert min(times) > newest_allowed - timedelta(days=config.training_window_days + 2)
