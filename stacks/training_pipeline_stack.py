@@ -220,7 +220,7 @@ class TrainingPipelineStack(Stack):
             "Preprocess", "createProcessingJob", "processing-job",
             processing_params(
                 "preprocess", "preprocess",
-                sfn.JsonPath.array("--as-of", sfn.JsonPath.string_at("$$.Execution.StartTime"),
+                sfn.JsonPath.array("--as-of", sfn.JsonPath.string_at("$.run.as_of"),
                                    "--window-days", str(config.training_window_days),
                                    "--label-maturity-days", str(config.label_maturity_days),
                                    "--validation-fraction", "0.2", "--test-fraction", "0.2"),
@@ -350,7 +350,16 @@ class TrainingPipelineStack(Stack):
                             interval=Duration.seconds(2), max_attempts=3)
         notify_ok.add_catch(fail_chain, result_path="$.error")
 
-        definition = preprocess.start
+        # The run's "as of" time decides which labels have matured and so which data trains: the execution
+        # input may pin it ({"as_of": "2026-11-01T00:00:00Z"}) for a reproducible rerun; by default it is now.
+        given = sfn.Pass(self, "UseGivenAsOf", result_path="$.run", parameters={"as_of.$": "$.as_of"})
+        now = sfn.Pass(self, "UseStartTimeAsOf", result_path="$.run",
+                       parameters={"as_of.$": "$$.Execution.StartTime"})
+        definition = (sfn.Choice(self, "AsOfGiven?")
+                      .when(sfn.Condition.is_present("$.as_of"), given)
+                      .otherwise(now))
+        given.next(preprocess.start)
+        now.next(preprocess.start)
         preprocess.done.next(train.start)
         train.done.next(find_champion)
         find_champion.next(sfn.Choice(self, "ChampionExists?")

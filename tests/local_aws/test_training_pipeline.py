@@ -69,7 +69,8 @@ def test_pipeline_trains_gates_and_registers_an_approved_model(pipeline) -> None
     result = _run(aws, stacks, "first-run")
 
     assert result.status == "SUCCEEDED", result.cause
-    assert result.states[:4] == ["Preprocess", "WaitPreprocess", "DescribePreprocess", "PreprocessFinished?"]
+    assert result.states[:6] == ["AsOfGiven?", "UseStartTimeAsOf", "Preprocess", "WaitPreprocess",
+                                 "DescribePreprocess", "PreprocessFinished?"]
     assert {"Train", "Evaluate", "ApplyQualityGate", "Register", "NotifyRegistered"} <= set(result.states)
     assert result.transitions <= 200, "Standard workflows bill per transition"
     gate = result.output["gate"]
@@ -152,3 +153,28 @@ def test_a_throttled_create_call_is_retried_and_the_run_succeeds(pipeline) -> No
     assert failures == ["SageMaker.ThrottlingException"]
     # The retry interval passed on the simulated clock, not the wall clock.
     assert aws.clock.elapsed_seconds - clock_before >= 5
+
+
+@pytest.mark.slow
+def test_a_pinned_as_of_reruns_on_exactly_the_same_data(pipeline) -> None:
+    from datetime import UTC, datetime
+
+    aws, stacks = pipeline
+    as_of = datetime(2026, 6, 1, tzinfo=UTC)
+    data = stacks["DataFoundation"].outputs
+    batch = training_history(CONFIG, N, seed=5, now=as_of)
+    write_archive(aws.client("s3"), data["RawBucketName"], batch.encoded())
+    write_labels(aws.client("s3"), data["LabelsBucketName"], batch.labels())
+    arn = stacks["TrainingPipeline"].outputs["TrainingStateMachineArn"]
+    first = run_execution(aws, arn, "pinned-1", {"as_of": "2026-06-01T00:00:00.000Z"})
+    second = run_execution(aws, arn, "pinned-2", {"as_of": "2026-06-01T00:00:00.000Z"})
+
+    assert first.status == second.status == "SUCCEEDED", (first.cause, second.cause)
+    assert "UseGivenAsOf" in first.states
+    assert first.output["run"]["as_of"] == "2026-06-01T00:00:00.000Z"
+    evaluations = [json.loads(aws.client("s3").get_object(
+        Bucket=data["CuratedBucketName"], Key=f"runs/{name}/evaluation/evaluation.json")["Body"].read())
+        for name in ("pinned-1", "pinned-2")]
+    assert evaluations[0]["test_window"] == evaluations[1]["test_window"]
+    assert evaluations[0]["test_window"]["end"] < "2026-05-03"  # label maturity: 30 days before as_of
+    assert evaluations[0]["candidate"]["pr_auc"] == evaluations[1]["candidate"]["pr_auc"]
