@@ -150,13 +150,15 @@ def _serve(args: argparse.Namespace) -> int:
     import threading
 
     from local_aws.deploy import deploy_assembly
+    from local_aws.firehose_emulator import start_archive_pump
     from local_aws.runtime import local_aws
     from local_aws.synth import synthesize
 
     assembly = synthesize(args.profile, args.workdir / f"cdk.out-{args.profile}")
-    with local_aws(serve_port=args.port) as aws:
+    with local_aws(serve_port=args.port, workdir=args.workdir / "serve-runtime") as aws:
         for stack in deploy_assembly(aws, assembly):
             print(f"{stack.stack_name}: {stack.status} ({len(stack.resources)} resources)")
+        start_archive_pump(aws, aws.clock)  # records put on the stream reach S3 after the buffer interval
         print(f"\nlocal AWS listening on {aws.endpoint_url}; try:\n"
               f"  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={aws.region} \\\n"
               f"  aws --endpoint-url {aws.endpoint_url} s3 ls\n"

@@ -134,3 +134,40 @@ class KinesisToS3Delivery:
         self.report.objects_written.append(key)
         self.report.bytes_written += len(body)
         self._buffer, self._buffer_opened_at, self._buffered = [], None, 0
+
+
+@dataclass
+class ArchivePump:
+    deliveries: list[KinesisToS3Delivery]
+    stop: Any  # threading.Event: set it to end the pump
+
+    @property
+    def records_read(self) -> int:
+        return sum(d.report.records_read for d in self.deliveries)
+
+
+def start_archive_pump(aws: LocalAws, clock: SimulatedClock, every_s: float = 1.0) -> ArchivePump:
+    """For `mlops-demo serve`: deliver every Kinesis-sourced delivery stream in real time, on a daemon thread.
+
+    Each tick reads new records and advances the clock by the real time elapsed, so buffer intervals
+    behave as on AWS (a record put with the AWS CLI shows up in S3 after the configured interval).
+    """
+    import threading
+    import time as _time
+
+    names = aws.client("firehose").list_delivery_streams(DeliveryStreamType="KinesisStreamAsSource")
+    deliveries = [KinesisToS3Delivery(aws, n, clock) for n in names["DeliveryStreamNames"]]
+    stop = threading.Event()
+
+    def loop() -> None:
+        last = _time.monotonic()
+        while not stop.wait(every_s):
+            now = _time.monotonic()
+            clock.advance(now - last)
+            last = now
+            for delivery in deliveries:
+                delivery.poll()
+                delivery.tick()
+
+    threading.Thread(target=loop, name="firehose-archive-pump", daemon=True).start()
+    return ArchivePump(deliveries, stop)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from local_aws.moto_internals import (
     uninstall_emulation_hooks,
 )
 
+_CLIENT_LOCK = threading.Lock()
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
 
@@ -67,7 +69,9 @@ class LocalAws:
         return self._session
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, region_name=self.region)
+        # boto3 sessions are not thread-safe to create clients from; job workers and the archive pump do.
+        with _CLIENT_LOCK:
+            return self.session.client(service, region_name=self.region)
 
 
 @contextmanager
