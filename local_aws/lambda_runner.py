@@ -36,19 +36,33 @@ class LambdaContext:
         return 30_000
 
 
+class _InvocationLog(io.TextIOBase):
+    """A stdout stand-in: loggers created at import (Powertools binds sys.stdout then) keep writing here,
+    and each invocation's lines go to that invocation's buffer, as CloudWatch Logs would keep them."""
+
+    def __init__(self) -> None:
+        self.buffer_for_call: io.StringIO | None = None
+
+    def write(self, text: str) -> int:
+        if self.buffer_for_call is not None:
+            self.buffer_for_call.write(text)
+        return len(text)
+
+
 class InProcessLambdaRunner:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir.resolve()
         self.invocations: list[dict[str, Any]] = []
         self._handlers: dict[str, Any] = {}
+        self._log = _InvocationLog()
 
     def invoke(self, *, function_name: str, handler: str, code_zip: bytes, code_sha: str,
                environment: dict[str, str], event: Any, arn: str, memory: int = 128) -> tuple[str, bool]:
         fn = self._load(handler, code_zip, code_sha)
         context = LambdaContext(function_name, int(memory), arn, log_group_name=f"/aws/lambda/{function_name}")
         # A function's stdout is its CloudWatch log stream, not the caller's console: keep it per invocation.
-        logs = io.StringIO()
-        with _environment({**environment, "AWS_LAMBDA_FUNCTION_NAME": function_name}), redirect_stdout(logs):
+        logs = self._log.buffer_for_call = io.StringIO()
+        with _environment({**environment, "AWS_LAMBDA_FUNCTION_NAME": function_name}), redirect_stdout(self._log):
             try:
                 result = fn(event, context)
                 self.invocations.append({"function": function_name, "ok": True, "logs": logs.getvalue()})
@@ -79,7 +93,8 @@ class InProcessLambdaRunner:
             # temporary copy that disappears with the local AWS.
             sys.path.append(str(code_dir))
             try:
-                spec.loader.exec_module(module)
+                with redirect_stdout(self._log):  # import-time loggers bind to the invocation log
+                    spec.loader.exec_module(module)
             finally:
                 sys.path.remove(str(code_dir))
             self._handlers[key] = getattr(module, attr)

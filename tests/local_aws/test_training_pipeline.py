@@ -92,6 +92,8 @@ def test_pipeline_trains_gates_and_registers_an_approved_model(pipeline) -> None
     assert aws.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
     assert any("registered" in m and "Approved" in m for m in _messages(aws, inbox))
     assert {j.final_status for j in aws.jobs.jobs.values()} == {"Completed"}
+    gate_call = aws.lambdas.invocations[-1]
+    assert gate_call["ok"] and '"message":"gate decision"' in gate_call["logs"], "the function's log, not stdout"
 
 
 def _scramble_older_labels(labels: list[dict]) -> list[dict]:
