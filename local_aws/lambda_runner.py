@@ -49,12 +49,17 @@ class _InvocationLog(io.TextIOBase):
         return len(text)
 
 
+# One sink for the process: Powertools caches loggers by service name, so a handler imported again by a
+# later runner keeps writing to the stream the first import bound.
+_LOG_SINK = _InvocationLog()
+
+
 class InProcessLambdaRunner:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir.resolve()
         self.invocations: list[dict[str, Any]] = []
         self._handlers: dict[str, Any] = {}
-        self._log = _InvocationLog()
+        self._log = _LOG_SINK
 
     def invoke(self, *, function_name: str, handler: str, code_zip: bytes, code_sha: str,
                environment: dict[str, str], event: Any, arn: str, memory: int = 128) -> tuple[str, bool]:
