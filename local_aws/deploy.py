@@ -45,12 +45,6 @@ class StackDeployment:
     seconds: float
     assets_published: int = 0
 
-    def physical_id(self, logical_prefix: str) -> str:
-        for r in self.resources:
-            if r["LogicalResourceId"].startswith(logical_prefix):
-                return r["PhysicalResourceId"]
-        raise KeyError(logical_prefix)
-
 
 @dataclass
 class CloudAssembly:

@@ -33,19 +33,20 @@ def run_execution(aws: LocalAws, state_machine_arn: str, name: str, payload: dic
     started, sim_start = time.perf_counter(), aws.clock.elapsed_seconds
     arn = sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
                               input=json.dumps(payload or {}))["executionArn"]
-    seen = 0
     states: list[str] = []
+    seen = 0
     while True:
         desc = sfn.describe_execution(executionArn=arn)
-        events = _history(sfn, arn)
-        for event in events[seen:]:
-            if event["type"].endswith(_ENTERED):
-                state = event["stateEnteredEventDetails"]["name"]
-                states.append(state)
-                if on_state:
-                    on_state(state)
-        seen = len(events)
-        if desc["status"] != "RUNNING":
+        done = desc["status"] != "RUNNING"
+        if on_state or done:  # without a listener, the history is read once, at the end
+            events = _history(sfn, arn)
+            for event in events[seen:]:
+                if event["type"].endswith(_ENTERED):
+                    states.append(event["stateEnteredEventDetails"]["name"])
+                    if on_state:
+                        on_state(states[-1])
+            seen = len(events)
+        if done:
             break
         if time.perf_counter() - started > timeout_s:
             raise TimeoutError(f"execution {name} still RUNNING after {timeout_s:.0f} s (wall clock)")

@@ -39,7 +39,6 @@ from local_aws.clock import SimulatedClock
 
 PROCESSING_ROOT = "/opt/ml/processing"
 ML_ROOT = "/opt/ml"
-TERMINAL = ("Completed", "Failed", "Stopped")
 DESCRIBE_WAIT_S = 20.0  # real seconds one Describe may wait for a running job (API calls time out at 60 s)
 
 
@@ -103,10 +102,6 @@ class LocalJobRunner:
         threading.Thread(target=self._guarded, args=(run, record, spec), name=f"job-{name}", daemon=True).start()
         return record
 
-    def wait_all(self, timeout: float = 600.0) -> None:
-        for record in list(self.jobs.values()):
-            record.wait(timeout)
-
     def _guarded(self, run: Callable[[JobRecord, dict[str, Any]], None], record: JobRecord,
                  spec: dict[str, Any]) -> None:
         try:
@@ -118,17 +113,6 @@ class LocalJobRunner:
         finally:
             record.ends_at = record.started_at + max(1, math.ceil(record.wall_seconds))
             record.finished.set()
-
-    def run_processing(self, name: str, spec: dict[str, Any]) -> JobRecord:
-        """Run synchronously (tests); the state-machine path uses start()."""
-        record = self.start("processing", name, spec)
-        record.wait(3600)
-        return record
-
-    def run_training(self, name: str, spec: dict[str, Any]) -> JobRecord:
-        record = self.start("training", name, spec)
-        record.wait(3600)
-        return record
 
     def _run_processing(self, record: JobRecord, spec: dict[str, Any]) -> None:
         name = record.name

@@ -4,10 +4,13 @@ moto's CloudFormation engine only creates resource types that have a `CloudForma
 subclass. For the types our stacks use that moto's CloudFormation skips, we register models here
 that create the resource through the service's *public* API (boto3 against the same in-process
 moto), so the stack reaches CREATE_COMPLETE with the resource really there, configured from the
-template's properties. The internals touched, all covered by tests/local_aws/test_moto_internals.py:
-`CloudFormationModel.__subclasses__()` as the registry and the lru_caches over it in
-`moto.cloudformation.parsing`; moto's bucket and stream models (subclassed to apply the properties
-their CloudFormation create drops); and the IAM condition semantics of bucket-policy evaluation.
+template's properties. Models registered: `CloudFormationModel.__subclasses__()` is moto's registry,
+with lru_caches over it in `moto.cloudformation.parsing`; moto's bucket, stream and state-machine
+models are subclassed to apply what their CloudFormation create drops or misplaces.
+
+The emulation hooks (IAM condition semantics, SageMaker jobs, Lambda invoke, Step Functions time,
+JSONPath and error names) replace moto attributes only through `_patch`, so `uninstall_emulation`
+restores exactly what `install_emulation` changed. tests/local_aws cover every one of them.
 """
 
 from __future__ import annotations
@@ -37,155 +40,121 @@ def _client(service: str, region: str) -> Any:
 
 
 class _PublicApiModel:
-    """Mixin for models that create their resource through one public API call."""
+    """Mixin: a CloudFormation model that creates its resource with one public API call.
 
-    physical_id: str = ""
+    Subclasses set CFN_TYPE (and ARN_ATTRIBUTES if GetAtt uses other names) and implement _create,
+    which makes the call and returns (physical id, ARN or None).
+    """
 
-    def __init__(self, physical_id: str, properties: dict[str, Any]) -> None:
-        self.physical_id = physical_id
-        self.properties = properties
+    CFN_TYPE = ""
+    ARN_ATTRIBUTES = frozenset({"Arn"})
 
-    @property
-    def physical_resource_id(self) -> str:
-        return self.physical_id
+    def __init__(self, physical_id: str, arn: str | None) -> None:
+        self.physical_id, self.arn = physical_id, arn
+
+    @classmethod
+    def _create(cls, props: dict[str, Any], name: str, region: str, account: str) -> tuple[str, str | None]:
+        raise NotImplementedError
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> _PublicApiModel:
+        return cls(*cls._create(cloudformation_json["Properties"], resource_name, region_name, account_id))
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.CFN_TYPE
 
     @staticmethod
     def cloudformation_name_type() -> str:
         return ""
 
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id
+
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
+        return attr in cls.ARN_ATTRIBUTES
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Arn":
-            return getattr(self, "arn", self.physical_id)
+        if attribute_name in self.ARN_ATTRIBUTES:
+            return self.arn or self.physical_id
         raise NotImplementedError(attribute_name)
 
 
 class BucketPolicyModel(_PublicApiModel, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
+    CFN_TYPE = "AWS::S3::BucketPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-        **kwargs: Any,
-    ) -> BucketPolicyModel:
-        props = cloudformation_json["Properties"]
-        _client("s3", region_name).put_bucket_policy(
-            Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
-        return cls(props["Bucket"], props)
+    def _create(cls, props: dict[str, Any], name: str, region: str, account: str) -> tuple[str, str | None]:
+        _client("s3", region).put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
+        return props["Bucket"], None
 
 
 class TopicPolicyModel(_PublicApiModel, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::TopicPolicy"
+    CFN_TYPE = "AWS::SNS::TopicPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-        **kwargs: Any,
-    ) -> TopicPolicyModel:
-        props = cloudformation_json["Properties"]
-        sns = _client("sns", region_name)
+    def _create(cls, props: dict[str, Any], name: str, region: str, account: str) -> tuple[str, str | None]:
+        sns = _client("sns", region)
         for topic_arn in props["Topics"]:
             sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy",
                                      AttributeValue=json.dumps(props["PolicyDocument"]))
-        return cls(resource_name, props)
+        return name, None
 
 
 class LogStreamModel(_PublicApiModel, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Logs::LogStream"
+    CFN_TYPE = "AWS::Logs::LogStream"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-        **kwargs: Any,
-    ) -> LogStreamModel:
-        props = cloudformation_json["Properties"]
-        name = props.get("LogStreamName", resource_name)
-        _client("logs", region_name).create_log_stream(logGroupName=props["LogGroupName"], logStreamName=name)
-        return cls(name, props)
+    def _create(cls, props: dict[str, Any], name: str, region: str, account: str) -> tuple[str, str | None]:
+        stream = props.get("LogStreamName", name)
+        _client("logs", region).create_log_stream(logGroupName=props["LogGroupName"], logStreamName=stream)
+        return stream, None
 
 
 class DeliveryStreamModel(_PublicApiModel, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::KinesisFirehose::DeliveryStream"
+    CFN_TYPE = "AWS::KinesisFirehose::DeliveryStream"
+    # CloudFormation property names are the API's names for every key we pass on.
+    API_KEYS = frozenset({"DeliveryStreamType", "KinesisStreamSourceConfiguration",
+                          "ExtendedS3DestinationConfiguration", "S3DestinationConfiguration",
+                          "DeliveryStreamEncryptionConfigurationInput", "Tags"})
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-        **kwargs: Any,
-    ) -> DeliveryStreamModel:
-        props = dict(cloudformation_json["Properties"])
-        name = props.pop("DeliveryStreamName", resource_name)
-        # CloudFormation property names are the API's names for every key we use.
-        allowed = {"DeliveryStreamType", "KinesisStreamSourceConfiguration", "ExtendedS3DestinationConfiguration",
-                   "S3DestinationConfiguration", "DeliveryStreamEncryptionConfigurationInput", "Tags"}
-        api_args = {k: v for k, v in props.items() if k in allowed}
-        arn = _client("firehose", region_name).create_delivery_stream(DeliveryStreamName=name, **api_args)[
-            "DeliveryStreamARN"]
-        model = cls(name, props)
-        model.arn = arn
-        return model
+    def _create(cls, props: dict[str, Any], name: str, region: str, account: str) -> tuple[str, str | None]:
+        stream = props.get("DeliveryStreamName", name)
+        args = {k: v for k, v in props.items() if k in cls.API_KEYS}
+        return stream, _client("firehose", region).create_delivery_stream(
+            DeliveryStreamName=stream, **args)["DeliveryStreamARN"]
 
 
 class ModelPackageGroupModel(_PublicApiModel, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SageMaker::ModelPackageGroup"
+    CFN_TYPE = "AWS::SageMaker::ModelPackageGroup"
+    ARN_ATTRIBUTES = frozenset({"Arn", "ModelPackageGroupArn"})
 
     @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in {"ModelPackageGroupArn", "Arn"}
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name in {"ModelPackageGroupArn", "Arn"}:
-            return self.arn
-        raise NotImplementedError(attribute_name)
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-        **kwargs: Any,
-    ) -> ModelPackageGroupModel:
-        props = cloudformation_json["Properties"]
-        name = props.get("ModelPackageGroupName", resource_name)
-        args: dict[str, Any] = {"ModelPackageGroupName": name}
-        if props.get("ModelPackageGroupDescription"):
-            args["ModelPackageGroupDescription"] = props["ModelPackageGroupDescription"]
-        arn = _client("sagemaker", region_name).create_model_package_group(**args)["ModelPackageGroupArn"]
-        model = cls(name, props)
-        model.arn = arn
-        return model
+    def _create(cls, props: dict[str, Any], name: str, region: str, account: str) -> tuple[str, str | None]:
+        group = props.get("ModelPackageGroupName", name)
+        args = {k: props[k] for k in ("ModelPackageGroupDescription",) if props.get(k)}
+        return group, _client("sagemaker", region).create_model_package_group(
+            ModelPackageGroupName=group, **args)["ModelPackageGroupArn"]
 
 
 class MetricAlarmModel(_PublicApiModel, CloudFormationModel):
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
+    CFN_TYPE = "AWS::CloudWatch::Alarm"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
-        **kwargs: Any,
-    ) -> MetricAlarmModel:
-        props = dict(cloudformation_json["Properties"])
-        name = props.pop("AlarmName", resource_name)
-        ints = {"EvaluationPeriods", "DatapointsToAlarm", "Period"}
-        args = {k: (int(v) if k in ints else v) for k, v in props.items()}
-        if "Threshold" in args:
-            args["Threshold"] = float(args["Threshold"])
-        _client("cloudwatch", region_name).put_metric_alarm(AlarmName=name, **args)
-        model = cls(name, props)
-        model.arn = f"arn:aws:cloudwatch:{region_name}:{account_id}:alarm:{name}"
-        return model
+    def _create(cls, props: dict[str, Any], name: str, region: str, account: str) -> tuple[str, str | None]:
+        alarm = props.get("AlarmName", name)
+        # CloudFormation passes numbers as strings; the API wants numbers.
+        args = {k: (int(v) if k in {"EvaluationPeriods", "DatapointsToAlarm", "Period"}
+                    else float(v) if k == "Threshold" else v)
+                for k, v in props.items() if k != "AlarmName"}
+        _client("cloudwatch", region).put_metric_alarm(AlarmName=alarm, **args)
+        return alarm, f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm}"
 
 
 _DEFERRED: list[Any] = []
@@ -313,7 +282,6 @@ def register_cloudformation_models() -> list[str]:
     """
     for cache in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
         cache.cache_clear()
-    _patch_condition_semantics()
     handled = cfn_parsing.get_model_map()
     missing = [m.cloudformation_type() for m in OUR_MODELS if handled.get(m.cloudformation_type()) is not m]
     if missing:
@@ -372,10 +340,6 @@ def _statement_is_action_permitted(self: Any, action: str, resource: str = "*", 
     return _original_is_action_permitted(unconditional, action, resource, principal, None)
 
 
-def _patch_condition_semantics() -> None:
-    access_control.IAMPolicyStatement.is_action_permitted = _statement_is_action_permitted
-
-
 def unsupported_types(resource_types: set[str]) -> set[str]:
     """Types in a template that moto's CloudFormation (plus our models) would silently skip."""
     handled = cfn_parsing.get_model_map()
@@ -399,9 +363,47 @@ def adapt_for_moto_bugs(template: dict[str, Any]) -> list[str]:
     return changes
 
 
-# --- Emulation hooks: SageMaker jobs, Lambda invoke, Step Functions time --------------------------------
+# --- Emulation hooks ------------------------------------------------------------------------------------
+# Every replacement of a moto attribute goes through _patch, so one call undoes exactly what one install did.
 
-def install_sagemaker_job_hooks(runner: Any, clock: Any) -> None:
+_PATCHES: list[tuple[Any, str, Any]] = []
+
+
+def _patch(owner: Any, name: str, value: Any) -> Any:
+    """Set owner.name = value, remembering the original; returns the original."""
+    original = getattr(owner, name)
+    _PATCHES.append((owner, name, original))
+    setattr(owner, name, value)
+    return original
+
+
+def install_emulation(jobs: Any, lambdas: Any, clock: Any) -> int:
+    """Install every hook the local AWS needs; returns a mark for uninstall_emulation."""
+    mark = len(_PATCHES)
+    _patch(access_control.IAMPolicyStatement, "is_action_permitted", _statement_is_action_permitted)
+    _install_sagemaker_jobs(jobs, clock)
+    _install_lambda_runner(lambdas)
+    _install_step_functions_clock(clock)
+    _install_context_object_fix()
+    _install_json_path_fix()
+    _install_sdk_error_names()
+    return mark
+
+
+def uninstall_emulation(mark: int = 0) -> None:
+    """Restore, newest first, everything patched since `mark`."""
+    while len(_PATCHES) > mark:
+        owner, name, original = _PATCHES.pop()
+        setattr(owner, name, original)
+
+
+_JOB_KINDS = {  # kind -> (moto backend's job dict, status attribute, API action suffix)
+    "processing": ("processing_jobs", "processing_job_status", "ProcessingJob"),
+    "training": ("training_jobs", "training_job_status", "TrainingJob"),
+}
+
+
+def _install_sagemaker_jobs(runner: Any, clock: Any) -> None:
     """Run created processing/training jobs with `runner`; Describe* reports status on the simulated clock."""
     from moto.core.exceptions import JsonRESTError
     from moto.sagemaker.models import SageMakerModelBackend
@@ -411,40 +413,31 @@ def install_sagemaker_job_hooks(runner: Any, clock: Any) -> None:
         if err:
             raise JsonRESTError(err.code, err.message)
 
-    def create_processing_job(self: Any, **kwargs: Any) -> Any:
-        injected("CreateProcessingJob")
-        job = _ORIGINAL["create_processing_job"](self, **kwargs)
-        _apply_status(job, "processing_job_status", runner.start("processing", job.processing_job_name, kwargs),
-                      clock)
-        return job
+    def hooks(kind: str) -> tuple[Any, Any]:
+        jobs_attr, status_attr, action = _JOB_KINDS[kind]
+        original_create = getattr(SageMakerModelBackend, f"create_{kind}_job")
+        original_describe = getattr(SageMakerModelBackend, f"describe_{kind}_job")
 
-    def create_training_job(self: Any, **kwargs: Any) -> Any:
-        injected("CreateTrainingJob")
-        job = _ORIGINAL["create_training_job"](self, **kwargs)
-        _apply_status(job, "training_job_status", runner.start("training", job.training_job_name, kwargs), clock)
-        return job
+        def create(self: Any, **kwargs: Any) -> Any:
+            injected(f"Create{action}")
+            job = original_create(self, **kwargs)
+            _apply_status(job, status_attr, runner.start(kind, kwargs[f"{kind}_job_name"], kwargs), clock)
+            return job
 
-    def describe_processing_job(self: Any, processing_job_name: str) -> Any:
-        injected("DescribeProcessingJob")
-        if processing_job_name in runner.jobs and processing_job_name in self.processing_jobs:
-            runner.jobs[processing_job_name].wait(runner.describe_wait_s)
-            _apply_status(self.processing_jobs[processing_job_name], "processing_job_status",
-                          runner.jobs[processing_job_name], clock)
-        return _ORIGINAL["describe_processing_job"](self, processing_job_name)
+        def describe(self: Any, name: str) -> Any:
+            injected(f"Describe{action}")
+            job = getattr(self, jobs_attr).get(name)
+            if name in runner.jobs and job is not None:
+                runner.jobs[name].wait(runner.describe_wait_s)
+                _apply_status(job, status_attr, runner.jobs[name], clock)
+            return original_describe(self, name)
 
-    def describe_training_job(self: Any, training_job_name: str) -> Any:
-        injected("DescribeTrainingJob")
-        if training_job_name in runner.jobs and training_job_name in self.training_jobs:
-            runner.jobs[training_job_name].wait(runner.describe_wait_s)
-            _apply_status(self.training_jobs[training_job_name], "training_job_status",
-                          runner.jobs[training_job_name], clock)
-        return _ORIGINAL["describe_training_job"](self, training_job_name)
+        return create, describe
 
-    for name, fn in (("create_processing_job", create_processing_job), ("create_training_job", create_training_job),
-                     ("describe_processing_job", describe_processing_job),
-                     ("describe_training_job", describe_training_job)):
-        _ORIGINAL.setdefault(name, getattr(SageMakerModelBackend, name))
-        setattr(SageMakerModelBackend, name, fn)
+    for kind in _JOB_KINDS:
+        create, describe = hooks(kind)
+        _patch(SageMakerModelBackend, f"create_{kind}_job", create)
+        _patch(SageMakerModelBackend, f"describe_{kind}_job", describe)
 
 
 def _apply_status(job: Any, attr: str, record: Any, clock: Any) -> None:
@@ -460,10 +453,7 @@ def _apply_status(job: Any, attr: str, record: Any, clock: Any) -> None:
                                       for k, v in record.metrics.items()]
 
 
-_ORIGINAL: dict[str, Any] = {}
-
-
-def install_lambda_runner(runner: Any) -> None:
+def _install_lambda_runner(runner: Any) -> None:
     """Replace moto's Docker-based Lambda execution with `runner` (in-process)."""
     from moto.awslambda.models import LambdaFunction
 
@@ -475,11 +465,10 @@ def install_lambda_runner(runner: Any) -> None:
             arn=self.function_arn, memory=self.memory_size)
         return result, errored, ""
 
-    _ORIGINAL.setdefault("_invoke_lambda", LambdaFunction._invoke_lambda)
-    LambdaFunction._invoke_lambda = _invoke_lambda
+    _patch(LambdaFunction, "_invoke_lambda", _invoke_lambda)
 
 
-def install_step_functions_clock(clock: Any) -> None:
+def _install_step_functions_clock(clock: Any) -> None:
     """Wait states and Retry intervals of moto's interpreter advance the simulated clock instead of sleeping."""
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
@@ -492,17 +481,16 @@ def install_step_functions_clock(clock: Any) -> None:
         def sleep(seconds: float) -> None:
             clock.advance(seconds)
 
-    _ORIGINAL.setdefault("_wait_interval", wait_function.WaitFunction._wait_interval)
-    wait_function.WaitFunction._wait_interval = _wait_interval
-    retrier_decl.time = _ClockTime  # the module calls time.sleep(interval) between attempts
+    _patch(wait_function.WaitFunction, "_wait_interval", _wait_interval)
+    _patch(retrier_decl, "time", _ClockTime)  # the module calls time.sleep(interval) between attempts
 
 
-def install_context_object_fix() -> None:
+def _install_context_object_fix() -> None:
     """$$.Execution.StartTime is an ISO-8601 string on AWS; moto 5.2.5 passes a datetime, which then fails
     to serialise ("Object of type datetime is not JSON serializable") wherever a definition uses it."""
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-    original = _ORIGINAL.setdefault("_get_evaluation_environment", ExecutionWorker._get_evaluation_environment)
+    original = ExecutionWorker._get_evaluation_environment
 
     def _get_evaluation_environment(self: Any) -> Any:
         env = original(self)
@@ -513,7 +501,7 @@ def install_context_object_fix() -> None:
                 f"{start.microsecond // 1000:03d}Z"
         return env
 
-    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment
+    _patch(ExecutionWorker, "_get_evaluation_environment", _get_evaluation_environment)
 
 
 _DEFINITE_PATH = re.compile(r"\$(?:\.[A-Za-z0-9_\-]+|\[\d+\])*")
@@ -529,7 +517,7 @@ _JSON_PATH_USERS = (
 )
 
 
-def install_json_path_fix() -> None:
+def _install_json_path_fix() -> None:
     """A definite JSONPath (names and [n] only) selects one value, as on AWS.
 
     moto 5.2.5 returns a one-element list for paths such as $.Containers[0].ModelDataUrl (a
@@ -541,7 +529,7 @@ def install_json_path_fix() -> None:
     from jsonpath_ng.ext import parse
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    original = _ORIGINAL.setdefault("extract_json", json_path.extract_json)
+    original = json_path.extract_json
 
     def extract_json(path: str, data: Any) -> Any:
         if _DEFINITE_PATH.fullmatch(path):
@@ -550,13 +538,14 @@ def install_json_path_fix() -> None:
                 return matches[0].value
         return original(path, data)
 
+    # Each user imported the function by name, so each module's reference is replaced.
     for name in _JSON_PATH_USERS:
         module = importlib.import_module(name)
         if getattr(module, "extract_json", None) is original:
-            module.extract_json = extract_json
+            _patch(module, "extract_json", extract_json)
 
 
-def install_sdk_error_names() -> None:
+def _install_sdk_error_names() -> None:
     """aws-sdk task errors are named `<Service>.<ErrorCode>` in PascalCase, as on AWS (SageMaker.ThrottlingException).
 
     moto 5.2.5 names every ClientError after the service (`sagemaker.sagemakerException`), so a Retry
@@ -564,10 +553,8 @@ def install_sdk_error_names() -> None:
     """
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk as sdk
 
-    sdk._SERVICE_ERROR_NAMES.setdefault("sagemaker", "SageMaker")
-    sdk._SERVICE_ERROR_NAMES.setdefault("s3", "S3")
-    original = _ORIGINAL.setdefault("_normalise_exception_name",
-                                    sdk.StateTaskServiceAwsSdk._normalise_exception_name)
+    _patch(sdk, "_SERVICE_ERROR_NAMES", {**sdk._SERVICE_ERROR_NAMES, "sagemaker": "SageMaker", "s3": "S3"})
+    original = sdk.StateTaskServiceAwsSdk._normalise_exception_name
 
     def _normalise_exception_name(norm_service_name: str, ex: Exception) -> str:
         code = getattr(ex, "response", {}).get("Error", {}).get("Code")
@@ -575,39 +562,4 @@ def install_sdk_error_names() -> None:
             return original(norm_service_name, ex)
         return f"{norm_service_name}.{code}" + ("" if code.endswith("Exception") else "Exception")
 
-    sdk.StateTaskServiceAwsSdk._normalise_exception_name = staticmethod(_normalise_exception_name)
-
-
-def uninstall_emulation_hooks() -> None:
-    from moto.awslambda.models import LambdaFunction
-    from moto.sagemaker.models import SageMakerModelBackend
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-
-    for name in ("create_processing_job", "create_training_job", "describe_processing_job", "describe_training_job"):
-        if name in _ORIGINAL:
-            setattr(SageMakerModelBackend, name, _ORIGINAL[name])
-    if "_invoke_lambda" in _ORIGINAL:
-        LambdaFunction._invoke_lambda = _ORIGINAL["_invoke_lambda"]
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    if "_normalise_exception_name" in _ORIGINAL:
-        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-            state_task_service_aws_sdk as sdk,
-        )
-
-        sdk.StateTaskServiceAwsSdk._normalise_exception_name = staticmethod(_ORIGINAL["_normalise_exception_name"])
-    if "extract_json" in _ORIGINAL:
-        import importlib
-
-        for name in _JSON_PATH_USERS:
-            module = importlib.import_module(name)
-            if hasattr(module, "extract_json"):
-                module.extract_json = _ORIGINAL["extract_json"]
-    if "_get_evaluation_environment" in _ORIGINAL:
-        ExecutionWorker._get_evaluation_environment = _ORIGINAL["_get_evaluation_environment"]
-    if "_wait_interval" in _ORIGINAL:
-        wait_function.WaitFunction._wait_interval = _ORIGINAL["_wait_interval"]
-    import time as real_time
-
-    retrier_decl.time = real_time
+    _patch(sdk.StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(_normalise_exception_name))

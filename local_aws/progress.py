@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-PROVENANCE = ("measured-local", "simulated-clock")  # plus "price-list <date> <region>"
-
 
 def tagged(value: str, provenance: str) -> str:
     return f"{value} [{provenance}]"

@@ -22,16 +22,7 @@ from moto import mock_aws
 from local_aws.clock import SimulatedClock
 from local_aws.job_runner import LocalJobRunner
 from local_aws.lambda_runner import InProcessLambdaRunner
-from local_aws.moto_internals import (
-    install_context_object_fix,
-    install_json_path_fix,
-    install_lambda_runner,
-    install_sagemaker_job_hooks,
-    install_sdk_error_names,
-    install_step_functions_clock,
-    register_cloudformation_models,
-    uninstall_emulation_hooks,
-)
+from local_aws.moto_internals import install_emulation, register_cloudformation_models, uninstall_emulation
 
 _CLIENT_LOCK = threading.Lock()
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -61,6 +52,7 @@ class LocalAws:
     jobs: LocalJobRunner | None = None  # SageMaker jobs run as local processes
     lambdas: InProcessLambdaRunner | None = None
     _session: Any = field(default=None, repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def session(self) -> boto3.Session:
@@ -69,9 +61,12 @@ class LocalAws:
         return self._session
 
     def client(self, service: str) -> Any:
-        # boto3 sessions are not thread-safe to create clients from; job workers and the archive pump do.
+        """One client per service, created once: clients are thread-safe, creating them is slow and is not
+        (job workers and the archive pump ask from their own threads)."""
         with _CLIENT_LOCK:
-            return self.session.client(service, region_name=self.region)
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service, region_name=self.region)
+            return self._clients[service]
 
 
 @contextmanager
@@ -85,7 +80,7 @@ def local_aws(serve_port: int | None = None, workdir: Path | None = None) -> Ite
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "MOTO_PORT")}
     os.environ.update(_FAKE_ENV)
-    server = None
+    server, mark = None, None
     mock = mock_aws(config=MOTO_CONFIG)
     mock.start()
     scratch = tempfile.TemporaryDirectory(prefix="local-aws-") if workdir is None else None
@@ -95,12 +90,7 @@ def local_aws(serve_port: int | None = None, workdir: Path | None = None) -> Ite
         aws = LocalAws()
         aws.jobs = LocalJobRunner(aws.client("s3"), aws.clock, root)
         aws.lambdas = InProcessLambdaRunner(root)
-        install_sagemaker_job_hooks(aws.jobs, aws.clock)
-        install_lambda_runner(aws.lambdas)
-        install_step_functions_clock(aws.clock)
-        install_context_object_fix()
-        install_json_path_fix()
-        install_sdk_error_names()
+        mark = install_emulation(aws.jobs, aws.lambdas, aws.clock)
         if serve_port is not None:
             from moto.server import ThreadedMotoServer
 
@@ -113,7 +103,8 @@ def local_aws(serve_port: int | None = None, workdir: Path | None = None) -> Ite
     finally:
         if server is not None:
             server.stop()
-        uninstall_emulation_hooks()
+        if mark is not None:
+            uninstall_emulation(mark)
         mock.stop()
         if scratch is not None:
             scratch.cleanup()
