@@ -28,6 +28,7 @@ import json
 import sys
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -135,17 +136,21 @@ def _lines(directory: Path, intake: _Intake) -> list[str | bytes]:
     return out
 
 
+def _decoded(directory: Path, intake: _Intake) -> Iterator[Any]:
+    """The JSON value of every line; a line that is not JSON is rejected as a malformed record."""
+    for line in _lines(directory, intake):
+        try:
+            yield json.loads(line)
+        except (ValueError, RecursionError):
+            intake.reject([(RECORD_FIELD, RECORD_RULE)])
+
+
 def _read_transactions(directory: Path) -> tuple[list[dict[str, Any]], _Intake, int]:
     intake = _Intake()
     records: list[dict[str, Any]] = []
     seen: set[str] = set()
     duplicates = 0
-    for line in _lines(directory, intake):
-        try:
-            rec = json.loads(line)
-        except (ValueError, RecursionError):
-            intake.reject([(RECORD_FIELD, RECORD_RULE)])
-            continue
+    for rec in _decoded(directory, intake):
         errors = validation_errors(rec)
         if errors:
             intake.reject([(e.field, e.rule) for e in errors])
@@ -163,12 +168,7 @@ def _read_labels(directory: Path, as_of_ms: float) -> tuple[dict[str, int], _Int
     ids: list[str] = []
     values: list[int] = []
     available: list[Any] = []
-    for line in _lines(directory, intake):
-        try:
-            rec = json.loads(line)
-        except (ValueError, RecursionError):
-            intake.reject([(RECORD_FIELD, RECORD_RULE)])
-            continue
+    for rec in _decoded(directory, intake):
         if not isinstance(rec, dict):
             intake.reject([(RECORD_FIELD, RECORD_RULE)])
             continue
