@@ -18,15 +18,15 @@ def _figure(name: str, value: float, unit: str, **extra: Any) -> dict[str, Any]:
 
 
 def run(include_test_suite: bool = True) -> list[dict[str, Any]]:
-    from local_aws.deploy import deploy_assembly
+    from local_aws.cloudformation.deploy import deploy_assembly
     from local_aws.runtime import local_aws
-    from local_aws.synth import synthesize
+    from mlops_demo.synth import synthesize
 
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
         # A fresh process, as `make synth` pays: jsii/Node start-up included.
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "from local_aws.synth import synthesize; from pathlib import Path;"
+        subprocess.run([sys.executable, "-c", "from mlops_demo.synth import synthesize; from pathlib import Path;"
                         f"synthesize('sandbox', Path({str(Path(tmp) / 'fresh')!r}))"],
                        check=True, cwd=ROOT, capture_output=True)
         figures.append(_figure("synth_cold_process", time.perf_counter() - t, "s", profile="sandbox"))

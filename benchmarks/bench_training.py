@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from fraud_core.config import load_config
-from local_aws.deploy import deploy_assembly
-from local_aws.executions import run_execution
+from local_aws.cloudformation.deploy import deploy_assembly
 from local_aws.runtime import local_aws
-from local_aws.synth import synthesize
-from local_aws.training_data import training_history, write_archive, write_labels
+from local_aws.stepfunctions.executions import run_execution
+from mlops_demo.history import training_history, write_archive, write_labels
+from mlops_demo.synth import synthesize
 
 N = 200_000
 # A pinned "as of" (passed to the state machine) makes the figures reproducible run to run.

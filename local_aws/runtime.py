@@ -1,7 +1,10 @@
-"""The local AWS: moto in-process, optionally also served over HTTP on 127.0.0.1.
+"""The local AWS: moto in-process, optionally also served over HTTP on 127.0.0.1, with one simulated clock.
 
-Both modes share one set of moto backends, so the AWS CLI pointed at the server sees exactly what
-the in-process demo deployed.
+`local_aws()` starts moto, checks its version, installs every patch (local_aws.patching) and the
+emulated services, and yields a `LocalAws`: clients, the clock, and the services moto lacks (jobs,
+in-process Lambda, Firehose delivery). In-process and served modes share one set of backends, so
+the AWS CLI pointed at the server sees exactly what the in-process code deployed. Only one local
+AWS runs per process: moto's backends are process-wide.
 """
 
 from __future__ import annotations
@@ -19,12 +22,20 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from local_aws import timestamps
+from local_aws.awslambda import hooks as lambda_hooks
+from local_aws.awslambda.runtime import InProcessLambdaRunner
 from local_aws.clock import SimulatedClock
-from local_aws.job_runner import LocalJobRunner
-from local_aws.lambda_runner import InProcessLambdaRunner
-from local_aws.moto_internals import install_emulation, register_cloudformation_models, uninstall_emulation
+from local_aws.cloudformation.models import register_cloudformation_models
+from local_aws.firehose.delivery import FirehoseService
+from local_aws.iam import conditions as iam_conditions
+from local_aws.kinesis import hooks as kinesis_hooks
+from local_aws.kinesis.hooks import StreamActivity
+from local_aws.patching import MotoPatches, check_moto_version
+from local_aws.sagemaker import hooks as sagemaker_hooks
+from local_aws.sagemaker.jobs import LocalJobRunner
+from local_aws.stepfunctions import hooks as stepfunctions_hooks
 
-_CLIENT_LOCK = threading.Lock()
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
 
@@ -38,21 +49,37 @@ _FAKE_ENV = {
 }
 
 MOTO_CONFIG = {
-    # Run the synthesized state machines for real with moto's interpreter (used by later stages).
+    # Run the synthesized state machines for real with moto's interpreter.
     "stepfunctions": {"execute_state_machine": True},
 }
+
+_ACTIVE = threading.Lock()  # one local AWS per process
+_CLIENT_LOCK = threading.Lock()
+
+
+class LocalAwsError(RuntimeError):
+    pass
 
 
 @dataclass
 class LocalAws:
+    clock: SimulatedClock
+    workdir: Path
     region: str = REGION
     account_id: str = ACCOUNT_ID
     endpoint_url: str | None = None  # set when a server is running
-    clock: SimulatedClock = field(default_factory=SimulatedClock)
-    jobs: LocalJobRunner | None = None  # SageMaker jobs run as local processes
-    lambdas: InProcessLambdaRunner | None = None
+    jobs: LocalJobRunner = field(init=False)  # SageMaker jobs run as local processes
+    lambdas: InProcessLambdaRunner = field(init=False)
+    streams: StreamActivity = field(default_factory=StreamActivity)
+    firehose: FirehoseService = field(init=False)
+    patches: MotoPatches = field(default_factory=MotoPatches)
     _session: Any = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = LocalJobRunner(self.client, self.clock, self.workdir)
+        self.lambdas = InProcessLambdaRunner(self.workdir)
+        self.firehose = FirehoseService(self)
 
     @property
     def session(self) -> boto3.Session:
@@ -62,49 +89,60 @@ class LocalAws:
 
     def client(self, service: str) -> Any:
         """One client per service, created once: clients are thread-safe, creating them is slow and is not
-        (job workers and the archive pump ask from their own threads)."""
+        (job workers and timers ask from their own threads)."""
         with _CLIENT_LOCK:
             if service not in self._clients:
                 self._clients[service] = self.session.client(service, region_name=self.region)
             return self._clients[service]
 
+    def install(self) -> None:
+        """Every patch of moto and every emulated service, through one registry."""
+        register_cloudformation_models()
+        timestamps.install(self.patches, self.clock)
+        iam_conditions.install(self.patches)
+        sagemaker_hooks.install(self.patches, self.jobs, self.clock)
+        lambda_hooks.install(self.patches, self.lambdas)
+        stepfunctions_hooks.install(self.patches, self.clock)
+        kinesis_hooks.install(self.patches, self.streams)
+        self.streams.subscribe_all(self.firehose.on_stream_activity)
+
 
 @contextmanager
-def local_aws(serve_port: int | None = None, workdir: Path | None = None) -> Iterator[LocalAws]:
-    """Start the local AWS; with `serve_port`, also serve it on http://127.0.0.1:<port>.
+def local_aws(serve_port: int | None = None, workdir: Path | None = None,
+              clock: SimulatedClock | None = None) -> Iterator[LocalAws]:
+    """Start the local AWS; with `serve_port`, also serve it on http://127.0.0.1:<port> (0: any free port).
 
     `workdir` holds job scratch space and unpacked Lambda code (a temporary directory by default).
     """
+    check_moto_version()
+    if not _ACTIVE.acquire(blocking=False):
+        raise LocalAwsError("a local AWS is already running in this process (moto's backends are process-wide)")
     # moto's Step Functions interpreter logs every caught error (even an IsPresent probe) at ERROR;
     # executions report their own failures, so keep the console readable.
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "MOTO_PORT")}
     os.environ.update(_FAKE_ENV)
-    server, mark = None, None
+    server, aws = None, None
     mock = mock_aws(config=MOTO_CONFIG)
     mock.start()
     scratch = tempfile.TemporaryDirectory(prefix="local-aws-") if workdir is None else None
-    root = Path(scratch.name) if scratch else workdir
     try:
-        register_cloudformation_models()
-        aws = LocalAws()
-        aws.jobs = LocalJobRunner(aws.client("s3"), aws.clock, root)
-        aws.lambdas = InProcessLambdaRunner(root)
-        mark = install_emulation(aws.jobs, aws.lambdas, aws.clock)
+        aws = LocalAws(clock=clock or SimulatedClock(), workdir=Path(scratch.name) if scratch else workdir)
+        aws.install()
         if serve_port is not None:
-            from moto.server import ThreadedMotoServer
+            from local_aws.server import start_server
 
-            server = ThreadedMotoServer(ip_address="127.0.0.1", port=serve_port, verbose=False)
-            server.start()
-            port = server._server.server_port if serve_port == 0 else serve_port  # noqa: SLF001
-            os.environ["MOTO_PORT"] = str(port)  # the Step Functions interpreter calls back here
-            aws.endpoint_url = f"http://127.0.0.1:{port}"
+            server = start_server(serve_port)
+            os.environ["MOTO_PORT"] = str(server.port)  # the Step Functions interpreter calls back here
+            aws.endpoint_url = server.url
         yield aws
     finally:
+        if aws is not None:
+            aws.clock.stop_real_time()
         if server is not None:
             server.stop()
-        if mark is not None:
-            uninstall_emulation(mark)
+        if aws is not None:
+            aws.patches.uninstall()
         mock.stop()
         if scratch is not None:
             scratch.cleanup()
@@ -113,3 +151,4 @@ def local_aws(serve_port: int | None = None, workdir: Path | None = None) -> Ite
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        _ACTIVE.release()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local_aws.synth import synthesize
+from mlops_demo.synth import synthesize
 
 PROFILES = ("sandbox", "prod")
 

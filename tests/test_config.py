@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 
 from fraud_core.config import PROFILES, ConfigError, ProfileConfig, load_config
-from local_aws.cli import main
+from mlops_demo.cli import main
 from stacks.app_builder import build_app
 
 SETTINGS = [f.name for f in fields(ProfileConfig) if f.name != "name"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from local_aws.deploy import CloudAssembly, DeployError, prepare_template
+from local_aws.cloudformation.deploy import CloudAssembly, DeployError, prepare_template
 
 
 def test_unsupported_resource_type_fails_instead_of_being_skipped() -> None:

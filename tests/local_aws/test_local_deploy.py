@@ -9,12 +9,10 @@ from pathlib import Path
 import pytest
 
 from fraud_core.simulator import simulate
-from local_aws.archive_reader import read_archive, transaction_ids
-from local_aws.clock import SimulatedClock
-from local_aws.deploy import StackDeployment, deploy_assembly
-from local_aws.firehose_emulator import KinesisToS3Delivery
-from local_aws.kinesis_producer import put_all
+from local_aws.cloudformation.deploy import StackDeployment, deploy_assembly
 from local_aws.runtime import LocalAws, local_aws
+from mlops_demo.archive import read_archive, transaction_ids
+from mlops_demo.producer import put_all
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +110,10 @@ def test_records_sent_to_the_stream_arrive_in_the_archive_none_lost(deployed) ->
                      [(str(i), p) for i, p in enumerate(payloads)])
     assert (report.sent, report.failed, report.batches) == (1_200, 0, 3)
 
-    clock = SimulatedClock()
-    delivery = KinesisToS3Delivery(aws, outputs["ArchiveDeliveryStreamName"], clock)
-    delivery.poll()
-    delivery.tick()
+    delivery = aws.firehose.delivery(outputs["ArchiveDeliveryStreamName"])
+    aws.clock.advance(delivery.buffer_seconds - 1)
     assert delivery.report.objects_written == [], "nothing is delivered before the buffer interval"
-    clock.advance(delivery.buffer_seconds)
-    delivery.tick()
+    aws.clock.advance(1)  # the interval has passed since the first record arrived: one object
 
     keys, archived = read_archive(aws.client("s3"), outputs["RawBucketName"])
     assert len(keys) == 1 and keys[0].startswith("transactions/year=") and keys[0].endswith(".gz")

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from fraud_core.config import load_config
-from local_aws.deploy import StackDeployment, deploy_assembly
-from local_aws.executions import ExecutionResult, run_execution
+from local_aws.cloudformation.deploy import StackDeployment, deploy_assembly
 from local_aws.runtime import LocalAws, local_aws
-from local_aws.training_data import training_history, write_archive, write_labels
+from local_aws.stepfunctions.executions import ExecutionResult, run_execution
+from mlops_demo.history import training_history, write_archive, write_labels
 
 CONFIG = load_config("sandbox")
 N = 20_000  # ~200 frauds over the window: enough for a meaningful PR-AUC, small enough for seconds

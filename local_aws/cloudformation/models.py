@@ -1,29 +1,22 @@
-"""Everything that depends on moto's internals, in one small module (moto is pinned in pyproject).
+"""CloudFormation in moto: models for the resource types its CloudFormation skips or half-creates.
 
 moto's CloudFormation engine only creates resource types that have a `CloudFormationModel`
-subclass. For the types our stacks use that moto's CloudFormation skips, we register models here
-that create the resource through the service's *public* API (boto3 against the same in-process
-moto), so the stack reaches CREATE_COMPLETE with the resource really there, configured from the
-template's properties. Models registered: `CloudFormationModel.__subclasses__()` is moto's registry,
-with lru_caches over it in `moto.cloudformation.parsing`; moto's bucket, stream and state-machine
-models are subclassed to apply what their CloudFormation create drops or misplaces.
-
-The emulation hooks (IAM condition semantics, SageMaker jobs, Lambda invoke, Step Functions time,
-JSONPath and error names) replace moto attributes only through `_patch`, so `uninstall_emulation`
-restores exactly what `install_emulation` changed. tests/local_aws cover every one of them.
+subclass. For the types our templates use that moto's CloudFormation skips, models here create the
+resource through the service's *public* API (boto3 against the same in-process moto), so the stack
+reaches CREATE_COMPLETE with the resource really there, configured from the template's properties.
+`CloudFormationModel.__subclasses__()` is moto's registry, with lru_caches over it in
+`moto.cloudformation.parsing`; moto's bucket, stream and state-machine models are subclassed to
+apply what their CloudFormation create drops or misplaces. Pinned to moto 5.2.5 (local_aws.patching).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC
 from typing import Any
 
 import boto3
 from moto.cloudformation import parsing as cfn_parsing
 from moto.core.common_models import CloudFormationModel
-from moto.iam import access_control
 from moto.kinesis.models import Stream as MotoKinesisStream
 from moto.s3.models import FakeBucket as MotoBucket
 from moto.stepfunctions.models import StateMachine as MotoStateMachine
@@ -286,58 +279,8 @@ def register_cloudformation_models() -> list[str]:
     missing = [m.cloudformation_type() for m in OUR_MODELS if handled.get(m.cloudformation_type()) is not m]
     if missing:
         raise RuntimeError(f"moto did not pick up our CloudFormation models for {missing}; "
-                           "moto's registry changed: update local_aws/moto_internals.py")
+                           "moto's registry changed: update local_aws/cloudformation/models.py")
     return [m.cloudformation_type() for m in OUR_MODELS]
-
-
-_LOCAL_REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
-_original_is_action_permitted = access_control.IAMPolicyStatement.is_action_permitted
-
-
-def conditions_met(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
-    """Evaluate a policy Condition block as IAM does for the operators our policies use.
-
-    A key absent from the request context fails its condition (no ...IfExists operators here);
-    an operator we do not know fails too, so an unknown condition never widens a Deny.
-    """
-    import fnmatch
-
-    for operator, pairs in condition.items():
-        for key, expected in pairs.items():
-            wanted = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
-            actual = context.get(key)
-            if actual is None:
-                return False
-            if operator == "Bool":
-                ok = actual.lower() in [w.lower() for w in wanted]
-            elif operator in ("StringEquals", "ArnEquals"):
-                ok = actual in wanted
-            elif operator in ("StringLike", "ArnLike"):
-                ok = any(fnmatch.fnmatchcase(actual, w) for w in wanted)
-            else:
-                ok = False
-            if not ok:
-                return False
-    return True
-
-
-def _statement_is_action_permitted(self: Any, action: str, resource: str = "*", principal: str | None = None,
-                                   incoming_condition_values: dict[str, str] | None = None) -> Any:
-    """IAM semantics for conditional statements: a statement whose Condition is not met does not apply.
-
-    moto 5.2.5 evaluates only StringEquals, treats other operators as always met, and answers
-    DENIED (not "does not apply") when a condition fails; every CDK bucket denies requests with
-    aws:SecureTransport=false, so with moto's semantics each bucket refused all writes. Local
-    requests go over botocore's HTTPS endpoints, so they carry aws:SecureTransport=true.
-    """
-    condition = self._statement.get("Condition")
-    if not condition:
-        return _original_is_action_permitted(self, action, resource, principal, incoming_condition_values)
-    context = {**_LOCAL_REQUEST_CONTEXT, **(incoming_condition_values or {})}
-    if not conditions_met(condition, context):
-        return access_control.PermissionResult.NEUTRAL
-    unconditional = access_control.IAMPolicyStatement({k: v for k, v in self._statement.items() if k != "Condition"})
-    return _original_is_action_permitted(unconditional, action, resource, principal, None)
 
 
 def unsupported_types(resource_types: set[str]) -> set[str]:
@@ -361,205 +304,3 @@ def adapt_for_moto_bugs(template: dict[str, Any]) -> list[str]:
             props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
             changes.append(f"{logical_id}: KMS tags as TagKey/TagValue")
     return changes
-
-
-# --- Emulation hooks ------------------------------------------------------------------------------------
-# Every replacement of a moto attribute goes through _patch, so one call undoes exactly what one install did.
-
-_PATCHES: list[tuple[Any, str, Any]] = []
-
-
-def _patch(owner: Any, name: str, value: Any) -> Any:
-    """Set owner.name = value, remembering the original; returns the original."""
-    original = getattr(owner, name)
-    _PATCHES.append((owner, name, original))
-    setattr(owner, name, value)
-    return original
-
-
-def install_emulation(jobs: Any, lambdas: Any, clock: Any) -> int:
-    """Install every hook the local AWS needs; returns a mark for uninstall_emulation."""
-    mark = len(_PATCHES)
-    _patch(access_control.IAMPolicyStatement, "is_action_permitted", _statement_is_action_permitted)
-    _install_sagemaker_jobs(jobs, clock)
-    _install_lambda_runner(lambdas)
-    _install_step_functions_clock(clock)
-    _install_context_object_fix()
-    _install_json_path_fix()
-    _install_sdk_error_names()
-    return mark
-
-
-def uninstall_emulation(mark: int = 0) -> None:
-    """Restore, newest first, everything patched since `mark`."""
-    while len(_PATCHES) > mark:
-        owner, name, original = _PATCHES.pop()
-        setattr(owner, name, original)
-
-
-_JOB_KINDS = {  # kind -> (moto backend's job dict, status attribute, API action suffix)
-    "processing": ("processing_jobs", "processing_job_status", "ProcessingJob"),
-    "training": ("training_jobs", "training_job_status", "TrainingJob"),
-}
-
-
-def _install_sagemaker_jobs(runner: Any, clock: Any) -> None:
-    """Run created processing/training jobs with `runner`; Describe* reports status on the simulated clock."""
-    from moto.core.exceptions import JsonRESTError
-    from moto.sagemaker.models import SageMakerModelBackend
-
-    def injected(action: str) -> None:
-        err = runner.take_api_error(action)
-        if err:
-            raise JsonRESTError(err.code, err.message)
-
-    def hooks(kind: str) -> tuple[Any, Any]:
-        jobs_attr, status_attr, action = _JOB_KINDS[kind]
-        original_create = getattr(SageMakerModelBackend, f"create_{kind}_job")
-        original_describe = getattr(SageMakerModelBackend, f"describe_{kind}_job")
-
-        def create(self: Any, **kwargs: Any) -> Any:
-            injected(f"Create{action}")
-            job = original_create(self, **kwargs)
-            _apply_status(job, status_attr, runner.start(kind, kwargs[f"{kind}_job_name"], kwargs), clock)
-            return job
-
-        def describe(self: Any, name: str) -> Any:
-            injected(f"Describe{action}")
-            job = getattr(self, jobs_attr).get(name)
-            if name in runner.jobs and job is not None:
-                runner.jobs[name].wait(runner.describe_wait_s)
-                _apply_status(job, status_attr, runner.jobs[name], clock)
-            return original_describe(self, name)
-
-        return create, describe
-
-    for kind in _JOB_KINDS:
-        create, describe = hooks(kind)
-        _patch(SageMakerModelBackend, f"create_{kind}_job", create)
-        _patch(SageMakerModelBackend, f"describe_{kind}_job", describe)
-
-
-def _apply_status(job: Any, attr: str, record: Any, clock: Any) -> None:
-    status = record.status_at(clock.elapsed_seconds)
-    setattr(job, attr, status)
-    if hasattr(job, "secondary_status"):
-        job.secondary_status = {"InProgress": "Training", "Failed": "Failed", "Stopped": "MaxRuntimeExceeded"}.get(
-            status, "Completed")
-    if status in ("Failed", "Stopped") and record.failure_reason:
-        job.failure_reason = record.failure_reason
-    if status == "Completed" and record.metrics and hasattr(job, "final_metric_data_list"):
-        job.final_metric_data_list = [{"MetricName": k, "Value": v, "Timestamp": job.creation_time}
-                                      for k, v in record.metrics.items()]
-
-
-def _install_lambda_runner(runner: Any) -> None:
-    """Replace moto's Docker-based Lambda execution with `runner` (in-process)."""
-    from moto.awslambda.models import LambdaFunction
-
-    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
-        payload = json.loads(event) if isinstance(event, str) else (event or {})
-        result, errored = runner.invoke(
-            function_name=self.function_name, handler=self.handler, code_zip=self.code_bytes,
-            code_sha=self.code_sha_256, environment=dict(self.environment_vars), event=payload,
-            arn=self.function_arn, memory=self.memory_size)
-        return result, errored, ""
-
-    _patch(LambdaFunction, "_invoke_lambda", _invoke_lambda)
-
-
-def _install_step_functions_clock(clock: Any) -> None:
-    """Wait states and Retry intervals of moto's interpreter advance the simulated clock instead of sleeping."""
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-
-    def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
-        clock.advance(max(0, wait_seconds))
-
-    class _ClockTime:
-        @staticmethod
-        def sleep(seconds: float) -> None:
-            clock.advance(seconds)
-
-    _patch(wait_function.WaitFunction, "_wait_interval", _wait_interval)
-    _patch(retrier_decl, "time", _ClockTime)  # the module calls time.sleep(interval) between attempts
-
-
-def _install_context_object_fix() -> None:
-    """$$.Execution.StartTime is an ISO-8601 string on AWS; moto 5.2.5 passes a datetime, which then fails
-    to serialise ("Object of type datetime is not JSON serializable") wherever a definition uses it."""
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    original = ExecutionWorker._get_evaluation_environment
-
-    def _get_evaluation_environment(self: Any) -> Any:
-        env = original(self)
-        execution = env.states.context_object.context_object_data["Execution"]
-        start = execution.get("StartTime")
-        if hasattr(start, "isoformat"):
-            execution["StartTime"] = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
-                f"{start.microsecond // 1000:03d}Z"
-        return env
-
-    _patch(ExecutionWorker, "_get_evaluation_environment", _get_evaluation_environment)
-
-
-_DEFINITE_PATH = re.compile(r"\$(?:\.[A-Za-z0-9_\-]+|\[\d+\])*")
-_JSON_PATH_USERS = (
-    "moto.stepfunctions.parser.asl.utils.json_path",
-    "moto.stepfunctions.parser.asl.eval.states",
-    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
-    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.numeric",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.boolean_equals",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.timestamp_operators",
-)
-
-
-def _install_json_path_fix() -> None:
-    """A definite JSONPath (names and [n] only) selects one value, as on AWS.
-
-    moto 5.2.5 returns a one-element list for paths such as $.Containers[0].ModelDataUrl (a
-    workaround for its issue 7825), so a definition that works on AWS would pass a list where
-    AWS passes a string.
-    """
-    import importlib
-
-    from jsonpath_ng.ext import parse
-    from moto.stepfunctions.parser.asl.utils import json_path
-
-    original = json_path.extract_json
-
-    def extract_json(path: str, data: Any) -> Any:
-        if _DEFINITE_PATH.fullmatch(path):
-            matches = parse(path).find(data)
-            if len(matches) == 1:
-                return matches[0].value
-        return original(path, data)
-
-    # Each user imported the function by name, so each module's reference is replaced.
-    for name in _JSON_PATH_USERS:
-        module = importlib.import_module(name)
-        if getattr(module, "extract_json", None) is original:
-            _patch(module, "extract_json", extract_json)
-
-
-def _install_sdk_error_names() -> None:
-    """aws-sdk task errors are named `<Service>.<ErrorCode>` in PascalCase, as on AWS (SageMaker.ThrottlingException).
-
-    moto 5.2.5 names every ClientError after the service (`sagemaker.sagemakerException`), so a Retry
-    written for AWS's error names would never match locally.
-    """
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk as sdk
-
-    _patch(sdk, "_SERVICE_ERROR_NAMES", {**sdk._SERVICE_ERROR_NAMES, "sagemaker": "SageMaker", "s3": "S3"})
-    original = sdk.StateTaskServiceAwsSdk._normalise_exception_name
-
-    def _normalise_exception_name(norm_service_name: str, ex: Exception) -> str:
-        code = getattr(ex, "response", {}).get("Error", {}).get("Code")
-        if not code:
-            return original(norm_service_name, ex)
-        return f"{norm_service_name}.{code}" + ("" if code.endswith("Exception") else "Exception")
-
-    _patch(sdk.StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(_normalise_exception_name))

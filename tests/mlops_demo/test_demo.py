@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local_aws.cli import main
+from mlops_demo.cli import main
 
 
 @pytest.mark.slow

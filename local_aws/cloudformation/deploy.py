@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local_aws.moto_internals import (
+from local_aws.cloudformation.models import (
     NOT_EMULATED,
     adapt_for_moto_bugs,
     apply_deferred_settings,
@@ -153,7 +153,7 @@ def prepare_template(template: dict[str, Any]) -> tuple[dict[str, Any], list[dic
     skipped = unsupported_types({r["Type"] for r in resources.values()})
     if skipped:
         raise DeployError(f"moto's CloudFormation cannot create {sorted(skipped)}; register a model in "
-                          "local_aws/moto_internals.py or list the type in NOT_EMULATED")
+                          "local_aws/cloudformation/models.py or list the type in NOT_EMULATED")
     return template, removed
 
 

@@ -20,6 +20,7 @@ from /opt/ml/output/failure.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -37,6 +38,9 @@ from typing import Any
 
 from local_aws.clock import SimulatedClock
 
+# Where SageMaker writes a job's stdout/stderr (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html).
+LOG_GROUPS = {"processing": "/aws/sagemaker/ProcessingJobs", "training": "/aws/sagemaker/TrainingJobs"}
+
 PROCESSING_ROOT = "/opt/ml/processing"
 ML_ROOT = "/opt/ml"
 DESCRIBE_WAIT_S = 20.0  # real seconds one Describe may wait for a running job (API calls time out at 60 s)
@@ -52,6 +56,8 @@ class JobRecord:
     started_at: float = 0.0  # simulated-clock seconds
     ends_at: float = 0.0
     log: str = ""
+    log_stream: str = ""  # CloudWatch Logs stream in LOG_GROUPS[kind]
+    log_error: str | None = None  # why the log could not be published, if it could not
     metrics: dict[str, float] = field(default_factory=dict)
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -73,8 +79,9 @@ class InjectedApiError:
 
 
 class LocalJobRunner:
-    def __init__(self, s3: Any, clock: SimulatedClock, workdir: Path, python: str = sys.executable) -> None:
-        self.s3, self.clock, self.workdir, self.python = s3, clock, workdir.resolve(), python
+    def __init__(self, client: Callable[[str], Any], clock: SimulatedClock, workdir: Path,
+                 python: str = sys.executable) -> None:
+        self.client, self.clock, self.workdir, self.python = client, clock, workdir.resolve(), python
         self.jobs: dict[str, JobRecord] = {}
         self.describe_wait_s = DESCRIBE_WAIT_S
         self._api_errors: list[InjectedApiError] = []
@@ -112,7 +119,29 @@ class LocalJobRunner:
             record.final_status, record.failure_reason = "Failed", f"InternalServerError: {err!r}"
         finally:
             record.ends_at = record.started_at + max(1, math.ceil(record.wall_seconds))
+            try:
+                self._publish_log(record)
+            except Exception as err:  # noqa: BLE001 - a logging problem must neither hang nor fail the job
+                record.log_error = repr(err)
             record.finished.set()
+
+    def _publish_log(self, record: JobRecord) -> None:
+        """The job's output as CloudWatch Logs events, where SageMaker puts them: <job>/algo-1-<epoch>."""
+        logs = self.client("logs")
+        group = LOG_GROUPS[record.kind]
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=group)
+        started = self.clock.at(record.started_at)
+        record.log_stream = f"{record.name}/algo-1-{int(started.timestamp())}"
+        logs.create_log_stream(logGroupName=group, logStreamName=record.log_stream)
+        lines = (record.log or "").splitlines() or [f"(no output) {record.final_status}"]
+        if record.failure_reason:
+            lines.append(f"FailureReason: {record.failure_reason}")
+        base_ms = int(started.timestamp() * 1000)
+        events = [{"timestamp": base_ms + i, "message": line} for i, line in enumerate(lines)]
+        for start in range(0, len(events), 10_000):  # PutLogEvents takes at most 10,000 events per call
+            logs.put_log_events(logGroupName=group, logStreamName=record.log_stream,
+                                logEvents=events[start:start + 10_000])
 
     def _run_processing(self, record: JobRecord, spec: dict[str, Any]) -> None:
         name = record.name
@@ -230,11 +259,11 @@ class LocalJobRunner:
         bucket, prefix = _split(uri)
         base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
         found = 0
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for page in self.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 target = dest / obj["Key"][len(base):]
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self.s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+                target.write_bytes(self.client("s3").get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
                 found += 1
         if not found:
             raise _JobSetupError(f"No S3 objects found under S3 URL \"{uri}\" given in input data source")
@@ -246,14 +275,14 @@ class LocalJobRunner:
     def _get(self, uri: str) -> bytes:
         bucket, key = _split(uri)
         try:
-            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception as err:  # noqa: BLE001 - surfaced as the job's failure reason
             raise _JobSetupError(f"cannot read {uri}: {err}") from err
 
     def _put(self, uri: str, body: bytes, kms: str | None) -> None:
         bucket, key = _split(uri)
         extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms} if kms else {}
-        self.s3.put_object(Bucket=bucket, Key=key, Body=body, **extra)
+        self.client("s3").put_object(Bucket=bucket, Key=key, Body=body, **extra)
 
 
 class _JobSetupError(Exception):

@@ -1,11 +1,13 @@
-"""`mlops-demo`: the command line for the local AWS and the simulator (`mlops-demo --help`)."""
+"""`mlops-demo`: the command line of the demo, the simulator and the local AWS (`mlops-demo --help`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fraud_core.config import PROFILES, ConfigError, load_config
 
@@ -18,14 +20,25 @@ def _profile(value: str) -> str:
     return value
 
 
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number (got {value!r})") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 (got {n})")
-    return n
+def _bounded(kind: type, lo: float, hi: float, what: str) -> Callable[[str], Any]:
+    """An argparse type: a `kind` number in [lo, hi]; errors say the rule and what was given."""
+
+    def parse(value: str) -> Any:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what} (got {value!r})") from None
+        if not lo <= number <= hi:
+            rule = f"must be >= {lo:g}" if hi == float("inf") else f"must be between {lo:g} and {hi:g}"
+            raise argparse.ArgumentTypeError(f"{rule} (got {number:g})")
+        return number
+
+    return parse
+
+
+_positive = _bounded(int, 1, float("inf"), "a whole number")
+_port = _bounded(int, 0, 65535, "a TCP port number")
+_time_scale = _bounded(float, 0.1, 1000, "a number")
 
 
 def _scenario(value: str) -> str:
@@ -50,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scenario", type=_scenario, default="baseline")
     p.add_argument("--workdir", type=Path, default=Path(".local-aws"), help="where the assembly is written")
-    p.add_argument("--serve", type=int, metavar="PORT", default=None,
-                   help="also serve the local AWS on 127.0.0.1:PORT while the demo runs")
+    p.add_argument("--serve", type=_port, metavar="PORT", default=None,
+                   help="also serve the local AWS on 127.0.0.1:PORT while the demo runs, and keep serving "
+                        "afterwards until Ctrl-C")
 
     p = sub.add_parser("synth", help="synthesize the CDK app (cdk-nag checks run) without the CDK CLI")
     p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
@@ -59,8 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="deploy the stacks into a local AWS served on 127.0.0.1 and wait")
     p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
-    p.add_argument("--port", type=int, default=4566)
-    p.add_argument("--workdir", type=Path, default=Path(".local-aws"))
+    p.add_argument("--port", type=_port, default=4566,
+                   help="TCP port on 127.0.0.1 to serve the AWS APIs on (default 4566; 0 picks a free one)")
+    p.add_argument("--time-scale", type=_time_scale, default=10.0,
+                   help="simulated seconds per wall-clock second (default 10: a 60 s buffer interval takes 6 s)")
+    p.add_argument("--workdir", type=Path, default=Path(".local-aws"), help="where the assembly is written")
 
     p = sub.add_parser("simulate", help="write simulated transactions (and labels) as JSON lines")
     p.add_argument("--transactions", type=_positive, default=10_000)
@@ -82,10 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)
+    from local_aws.server import PortInUseError
+
     try:
         return _dispatch(args)
-    except ConfigError as err:
-        print(f"mlops-demo: {err}", file=sys.stderr)
+    except (ConfigError, PortInUseError) as err:
+        print(f"mlops-demo: {err.args[-1] if isinstance(err, PortInUseError) else err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -96,7 +115,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(json.dumps(load_config(args.profile).to_dict(), indent=2))
         return 0
     if args.command == "synth":
-        from local_aws.synth import synthesize
+        from mlops_demo.synth import synthesize
 
         out = synthesize(args.profile, args.out)
         print(f"synthesized profile {args.profile} into {out} (cdk-nag clean)")
@@ -104,15 +123,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "simulate":
         return _simulate(args)
     if args.command == "demo":
-        from local_aws.demo import DemoOptions, run_demo
+        from local_aws.server import check_port_free
+        from mlops_demo.story import DemoOptions, run_demo
 
+        if args.serve is not None:
+            check_port_free(args.serve)
         result = run_demo(DemoOptions(profile=args.profile, transactions=args.transactions, seed=args.seed,
-                                      scenario=args.scenario, workdir=args.workdir, serve_port=args.serve))
-        lost = result.missing_ids + result.records_failed
-        if lost:
-            print(f"mlops-demo: {lost} records were lost", file=sys.stderr)
+                                      scenario=args.scenario, workdir=args.workdir, serve_port=args.serve,
+                                      linger=args.serve is not None))
+        if result.lost:
+            print(f"mlops-demo: {result.lost} records were lost", file=sys.stderr)
             return 1
-        if result.training is None or result.training.status != "SUCCEEDED":
+        if not result.training_succeeded:
             print("mlops-demo: the training pipeline did not succeed (see above)", file=sys.stderr)
             return 1
         return 0
@@ -123,7 +145,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     from fraud_core.simulator import simulate
-    from local_aws.training_data import training_history
+    from mlops_demo.history import training_history
 
     if args.for_training:
         batch = training_history(load_config(args.for_training), args.transactions, seed=args.seed,
@@ -147,24 +169,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import threading
+    from mlops_demo.serve import serve
 
-    from local_aws.deploy import deploy_assembly
-    from local_aws.firehose_emulator import start_archive_pump
-    from local_aws.runtime import local_aws
-    from local_aws.synth import synthesize
-
-    assembly = synthesize(args.profile, args.workdir / f"cdk.out-{args.profile}")
-    with local_aws(serve_port=args.port, workdir=args.workdir / "serve-runtime") as aws:
-        for stack in deploy_assembly(aws, assembly):
-            print(f"{stack.stack_name}: {stack.status} ({len(stack.resources)} resources)")
-        start_archive_pump(aws, aws.clock)  # records put on the stream reach S3 after the buffer interval
-        print(f"\nlocal AWS listening on {aws.endpoint_url}; try:\n"
-              f"  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={aws.region} \\\n"
-              f"  aws --endpoint-url {aws.endpoint_url} s3 ls\n"
-              "Ctrl-C stops it (everything is in memory and is discarded).", flush=True)
-        threading.Event().wait()
-    return 0
+    return serve(args.profile, args.port, args.workdir, args.time_scale)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""The one module that depends on moto internals: if a moto upgrade breaks it, these fail first."""
+"""The patches of moto internals: the registry, the version pin, and what each patch fixes.
+
+If a moto upgrade breaks a patch, these fail first (and the fast state-machine test in test_fast_state_machine)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,43 @@ import json
 import pytest
 from moto.cloudformation import parsing
 
-from local_aws.moto_internals import OUR_MODELS, conditions_met, register_cloudformation_models
-from local_aws.runtime import local_aws
+from local_aws.cloudformation.models import OUR_MODELS, register_cloudformation_models
+from local_aws.iam.conditions import conditions_met
+from local_aws.patching import MOTO_VERSION, MotoPatches, MotoVersionError, PatchError, check_moto_version
+from local_aws.runtime import LocalAwsError, local_aws
+
+
+def test_a_different_moto_version_stops_the_local_aws_naming_both_versions() -> None:
+    assert check_moto_version() == MOTO_VERSION
+    with pytest.raises(MotoVersionError, match=r"written for moto 5\.2\.5, but moto 6\.0\.0 is installed"):
+        check_moto_version("6.0.0")
+
+
+def test_a_patch_of_a_name_moto_no_longer_has_fails_loudly() -> None:
+    import moto.kinesis.models as kinesis_models
+
+    patches = MotoPatches()
+    with pytest.raises(PatchError, match=r"moto\.kinesis\.models\.Stream\.no_such_method"):
+        patches.replace(kinesis_models.Stream, "no_such_method", lambda: None, why="test")
+    with pytest.raises(PatchError, match="no longer matches"):
+        patches.expect(False, "a precondition")
+
+
+def test_uninstall_restores_exactly_what_was_patched() -> None:
+    from moto.kinesis.models import Stream
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    before = (Stream.put_record, StepFunctionResponse.start_execution)
+    with local_aws() as aws:
+        assert Stream.put_record is not before[0]
+        assert "moto.kinesis.models.Stream.put_record" in aws.patches.targets()
+        assert len(aws.patches.targets()) >= 20
+    assert (Stream.put_record, StepFunctionResponse.start_execution) == before
+
+
+def test_only_one_local_aws_runs_per_process() -> None:
+    with local_aws(), pytest.raises(LocalAwsError, match="already running"), local_aws():
+        pass
 
 
 def test_our_models_are_what_moto_uses_for_their_types() -> None:
@@ -79,7 +116,7 @@ def test_cloudformation_creates_skipped_types_and_dropped_properties() -> None:
                 "ComparisonOperator": "GreaterThanThreshold"}},
         },
     }
-    from local_aws.deploy import prepare_template
+    from local_aws.cloudformation.deploy import prepare_template
 
     with local_aws() as aws:
         prepared, removed = prepare_template(template)

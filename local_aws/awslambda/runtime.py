@@ -32,8 +32,10 @@ class LambdaContext:
     log_group_name: str = ""
     log_stream_name: str = "local"
 
+    timeout_s: int = 3
+
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return self.timeout_s * 1000  # the whole budget: the local run is not interrupted
 
 
 class _InvocationLog(io.TextIOBase):
@@ -62,9 +64,11 @@ class InProcessLambdaRunner:
         self._log = _LOG_SINK
 
     def invoke(self, *, function_name: str, handler: str, code_zip: bytes, code_sha: str,
-               environment: dict[str, str], event: Any, arn: str, memory: int = 128) -> tuple[str, bool]:
+               environment: dict[str, str], event: Any, arn: str, memory: int = 128, timeout: int = 3,
+               ) -> tuple[str, bool]:
         fn = self._load(handler, code_zip, code_sha)
-        context = LambdaContext(function_name, int(memory), arn, log_group_name=f"/aws/lambda/{function_name}")
+        context = LambdaContext(function_name, int(memory), arn, log_group_name=f"/aws/lambda/{function_name}",
+                                timeout_s=timeout)
         # A function's stdout is its CloudWatch log stream, not the caller's console: keep it per invocation.
         logs = self._log.buffer_for_call = io.StringIO()
         with _environment({**environment, "AWS_LAMBDA_FUNCTION_NAME": function_name}), redirect_stdout(self._log):

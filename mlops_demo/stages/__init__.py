@@ -1,0 +1,10 @@
+"""The stages of `make demo`, in story order. Each module has `title(ctx)`, `run(ctx) -> result` and
+`report(console, result)`; each result has `summary_rows()` for the closing table. A new part of the
+story is a new module here, added to `STAGES`, not more lines in one function."""
+
+from __future__ import annotations
+
+from mlops_demo.stages import archive, deploy, labels, simulate, stream, training
+
+# Run inside the local AWS, after synthesis, in this order.
+STAGES = (deploy, simulate, stream, archive, labels, training)

@@ -1,0 +1,47 @@
+"""What the stages of one demo run share: options, config, the console, the local AWS and what earlier stages made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fraud_core.config import ProfileConfig
+from fraud_core.simulator import TransactionBatch
+from local_aws.cloudformation.deploy import StackDeployment
+from local_aws.runtime import LocalAws
+from mlops_demo.console import Console
+
+Row = tuple[str, str, str]  # (what, value, provenance) in the summary table
+
+
+@dataclass
+class DemoOptions:
+    profile: str = "sandbox"
+    transactions: int = 50_000
+    seed: int = 7
+    scenario: str = "baseline"
+    workdir: Path = Path(".local-aws")
+    serve_port: int | None = None  # also serve the local AWS on 127.0.0.1 while the demo runs
+    linger: bool = False  # with serve_port: keep serving after the story until Ctrl-C
+
+
+@dataclass
+class StoryContext:
+    options: DemoOptions
+    config: ProfileConfig
+    console: Console
+    assembly: Path
+    aws: LocalAws | None = None
+    stacks: dict[str, StackDeployment] = field(default_factory=dict)  # by artifact id
+    batch: TransactionBatch | None = None
+    results: dict[str, Any] = field(default_factory=dict)  # stage name -> its result
+
+    def outputs(self, artifact_id: str) -> dict[str, str]:
+        return self.stacks[artifact_id].outputs
+
+    @property
+    def local(self) -> LocalAws:
+        if self.aws is None:
+            raise RuntimeError("the local AWS is not running yet")
+        return self.aws
