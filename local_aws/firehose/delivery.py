@@ -131,7 +131,7 @@ class KinesisToS3Delivery:
                 for rec in resp["Records"]:
                     out.append((rec["ApproximateArrivalTimestamp"], rec["Data"]))
                     self._positions[shard_id] = rec["SequenceNumber"]
-                if not resp["Records"] or resp.get("MillisBehindLatest", 0) == 0:
+                if not resp["Records"]:  # caught up with the shard (a full page means there may be more)
                     break
                 iterator = resp.get("NextShardIterator")
         out.sort(key=lambda item: item[0])
