@@ -157,7 +157,7 @@ class SimulatedClock:
         self._firing.active = True
         try:
             timer.callback()
-        except Exception as err:  # noqa: BLE001 - one failing service must not stop time for the others
+        except Exception as err:  # one failing service must not stop time for the others
             self.errors.append((timer.due, timer.name, err))
         finally:
             self._firing.active = False

@@ -30,7 +30,7 @@ class _QuietRequestHandler(MotoRequestHandler):
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         LOG.debug('%s "%s" %s %s', self.address_string(), self.requestline, code, size)
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+    def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
         getattr(LOG, "error" if type == "error" else "debug")(message, *args)
 
 

@@ -88,6 +88,7 @@ class _Intake:
     by_field: Counter[str] = field(default_factory=Counter)
     by_rule: Counter[str] = field(default_factory=Counter)
     unreadable_files: list[str] = field(default_factory=list)
+    concatenated_lines: int = 0  # lines holding several records (a producer omitted the newline)
 
     def reject(self, problems: list[tuple[str, str]]) -> None:
         self.malformed += 1
@@ -104,7 +105,8 @@ class _Intake:
     def summary(self) -> dict[str, Any]:
         return {
             "files": self.files,
-            "lines_read": self.lines,
+            "records_read": self.lines,
+            "lines_with_concatenated_records": self.concatenated_lines,
             "malformed_dropped": self.malformed,
             "malformed_by_field": dict(self.by_field.most_common()),
             "top_errors": dict(self.by_rule.most_common(_TOP_ERRORS)),
@@ -136,13 +138,50 @@ def _lines(directory: Path, intake: _Intake) -> list[str | bytes]:
     return out
 
 
+_DECODER = json.JSONDecoder()
+
+
+def _split_values(line: str | bytes) -> tuple[list[Any], int]:
+    """The JSON values in one line that is not a single JSON value, and how many fragments are unusable.
+
+    Firehose concatenates records as they arrive, so a producer that forgets the newline leaves several
+    records on one line: each is recovered, and every fragment that is not JSON counts as one malformed
+    record (never fewer than the records that could not be used).
+    """
+    try:
+        text = line.decode("utf-8") if isinstance(line, bytes) else line
+    except UnicodeDecodeError:
+        return [], 1
+    values: list[Any] = []
+    bad, pos = 0, 0
+    while pos < len(text):
+        try:
+            value, pos = _DECODER.raw_decode(text, pos)
+            values.append(value)
+        except (ValueError, RecursionError):
+            bad += 1
+            pos = text.find("{", pos + 1)
+            if pos < 0:
+                break
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return values, bad
+
+
 def _decoded(directory: Path, intake: _Intake) -> Iterator[Any]:
-    """The JSON value of every line; a line that is not JSON is rejected as a malformed record."""
+    """The JSON value of every record; a record that is not JSON is rejected as malformed."""
     for line in _lines(directory, intake):
         try:
             yield json.loads(line)
+            continue
         except (ValueError, RecursionError):
+            values, bad = _split_values(line)
+        if len(values) + bad > 1:
+            intake.concatenated_lines += 1
+            intake.lines += len(values) + bad - 1  # count records, not lines
+        for _ in range(bad):
             intake.reject([(RECORD_FIELD, RECORD_RULE)])
+        yield from values
 
 
 def _read_transactions(directory: Path) -> tuple[list[dict[str, Any]], _Intake, int]:

@@ -76,7 +76,7 @@ class InProcessLambdaRunner:
                 result = fn(event, context)
                 self.invocations.append({"function": function_name, "ok": True, "logs": logs.getvalue()})
                 return json.dumps(result), False
-            except Exception as err:  # noqa: BLE001 - reported as the function's error, as Lambda does
+            except Exception as err:  # reported as the function's error, as Lambda does
                 self.invocations.append({"function": function_name, "ok": False, "error": repr(err),
                                          "logs": logs.getvalue()})
                 return json.dumps({"errorType": type(err).__name__, "errorMessage": str(err),

@@ -115,13 +115,13 @@ class LocalJobRunner:
             run(record, spec)
         except _JobSetupError as err:
             record.final_status, record.failure_reason = "Failed", f"ClientError: {err}"
-        except Exception as err:  # noqa: BLE001 - an emulator bug must fail the job, never hang the pipeline
+        except Exception as err:  # an emulator bug must fail the job, never hang the pipeline
             record.final_status, record.failure_reason = "Failed", f"InternalServerError: {err!r}"
         finally:
             record.ends_at = record.started_at + max(1, math.ceil(record.wall_seconds))
             try:
                 self._publish_log(record)
-            except Exception as err:  # noqa: BLE001 - a logging problem must neither hang nor fail the job
+            except Exception as err:  # a logging problem must neither hang nor fail the job
                 record.log_error = repr(err)
             record.finished.set()
 
@@ -276,7 +276,7 @@ class LocalJobRunner:
         bucket, key = _split(uri)
         try:
             return self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-        except Exception as err:  # noqa: BLE001 - surfaced as the job's failure reason
+        except Exception as err:  # surfaced as the job's failure reason
             raise _JobSetupError(f"cannot read {uri}: {err}") from err
 
     def _put(self, uri: str, body: bytes, kms: str | None) -> None:

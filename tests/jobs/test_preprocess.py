@@ -135,3 +135,22 @@ def test_bad_arguments_are_one_clear_line(tmp_path: Path) -> None:
     result = run(preprocess, ["--validation-fraction", "0.5", "--test-fraction", "0.5"], SM_PROCESSING_ROOT=tmp_path)
     assert "--validation-fraction + --test-fraction: must be < 1" in result.stderr
 
+
+
+def test_records_concatenated_on_one_line_are_recovered_and_garbage_between_them_counted() -> None:
+    good = [{"transaction_id": f"t{i}"} for i in range(4)]
+    line = "".join(json.dumps(r) for r in good[:2]) + "#garbage#" + json.dumps(good[2]) + " " + json.dumps(good[3])
+    values, bad = preprocess._split_values(line)
+    assert values == good and bad == 1
+    assert preprocess._split_values(b"\xff\xfe not utf-8") == ([], 1)
+    assert preprocess._split_values('{"a": 1} {"b": ') == ([{"a": 1}], 1)
+
+
+def test_a_line_of_concatenated_records_counts_each_record(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "part").write_text('{"x": 1}{"y": 2}{"z": 3}\nnot json\n')
+    intake = preprocess._Intake()
+    values = list(preprocess._decoded(raw, intake))
+    assert values == [{"x": 1}, {"y": 2}, {"z": 3}]
+    assert (intake.lines, intake.malformed, intake.concatenated_lines) == (4, 1, 1)

@@ -7,7 +7,7 @@ from local_aws.runtime import local_aws
 ROLE = "arn:aws:iam::123456789012:role/job"
 
 
-def _processing_job(sm, name: str, code: str) -> None:  # noqa: ANN001
+def _processing_job(sm, name: str, code: str) -> None:
     sm.create_processing_job(
         ProcessingJobName=name, RoleArn=ROLE,
         AppSpecification={"ImageUri": "local", "ContainerEntrypoint": ["python3", "-c", code]},

@@ -14,7 +14,7 @@ from local_aws.server import PortInUseError, start_server
 from mlops_demo.archive import read_archive
 
 
-def _remote(aws, service: str):  # noqa: ANN001, ANN202
+def _remote(aws, service: str):
     return boto3.client(service, endpoint_url=aws.endpoint_url, region_name=aws.region,
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 

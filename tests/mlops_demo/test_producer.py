@@ -16,7 +16,7 @@ class FlakyKinesis:
         self.calls: list[int] = []
         self.stored: list[bytes] = []
 
-    def put_records(self, StreamName: str, Records: list[dict]) -> dict:  # noqa: N803 - boto3's names
+    def put_records(self, StreamName: str, Records: list[dict]) -> dict:  # boto3's names
         self.calls.append(len(Records))
         failing = self.failures if self.fail_calls > 0 else 0
         self.fail_calls -= 1
