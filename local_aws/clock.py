@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+LOG = logging.getLogger("local_aws.clock")
 
 
 class ClockError(RuntimeError):
@@ -157,8 +160,9 @@ class SimulatedClock:
         self._firing.active = True
         try:
             timer.callback()
-        except Exception as err:  # one failing service must not stop time for the others
+        except Exception as err:  # one failing service must not stop time for the others: recorded, logged
             self.errors.append((timer.due, timer.name, err))
+            LOG.exception("timer %r due at %.3f s failed", timer.name, timer.due)
         finally:
             self._firing.active = False
         self.fired.append((timer.due, timer.name))

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from typing import Any
 
 MOTO_VERSION = "5.2.5"
+_ABSENT = object()  # the original of an attribute `add` created
 
 
 class MotoVersionError(RuntimeError):
@@ -66,6 +67,14 @@ class MotoPatches:
         setattr(owner, name, value)
         return original
 
+    def add(self, owner: Any, name: str, value: Any, *, why: str) -> None:
+        """Give `owner` an attribute moto lacks; PatchError if moto has it now (the emulation may be obsolete)."""
+        target = _dotted(owner, name)
+        if hasattr(owner, name):
+            raise PatchError(f"cannot add {target}: moto {MOTO_VERSION} was expected not to define it ({why})")
+        self.applied.append(AppliedPatch(target, why, owner, name, _ABSENT))
+        setattr(owner, name, value)
+
     def expect(self, condition: bool, what: str) -> None:
         """A precondition a patch relies on (e.g. a module imported a function by name)."""
         if not condition:
@@ -75,7 +84,10 @@ class MotoPatches:
         """Restore, newest first, everything replaced."""
         while self.applied:
             patch = self.applied.pop()
-            setattr(patch.owner, patch.name, patch.original)
+            if patch.original is _ABSENT:
+                delattr(patch.owner, patch.name)
+            else:
+                setattr(patch.owner, patch.name, patch.original)
 
     def targets(self) -> list[str]:
         return [p.target for p in self.applied]

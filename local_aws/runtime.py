@@ -33,6 +33,8 @@ from local_aws.kinesis import hooks as kinesis_hooks
 from local_aws.kinesis.hooks import StreamActivity
 from local_aws.patching import MotoPatches, check_moto_version
 from local_aws.sagemaker import hooks as sagemaker_hooks
+from local_aws.sagemaker import hosting_hooks
+from local_aws.sagemaker.hosting import SageMakerHosting
 from local_aws.sagemaker.jobs import LocalJobRunner
 from local_aws.stepfunctions import hooks as stepfunctions_hooks
 
@@ -72,6 +74,7 @@ class LocalAws:
     lambdas: InProcessLambdaRunner = field(init=False)
     streams: StreamActivity = field(default_factory=StreamActivity)
     firehose: FirehoseService = field(init=False)
+    hosting: SageMakerHosting = field(init=False)  # real-time endpoints running the real inference code
     patches: MotoPatches = field(default_factory=MotoPatches)
     _session: Any = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -80,6 +83,8 @@ class LocalAws:
         self.jobs = LocalJobRunner(self.client, self.clock, self.workdir)
         self.lambdas = InProcessLambdaRunner(self.workdir)
         self.firehose = FirehoseService(self)
+        self.hosting = SageMakerHosting(self.clock, self.workdir, hosting_hooks.backend_api(self),
+                                        hosting_hooks.put_metrics(self))
 
     @property
     def session(self) -> boto3.Session:
@@ -104,6 +109,7 @@ class LocalAws:
         lambda_hooks.install(self.patches, self.lambdas)
         stepfunctions_hooks.install(self.patches, self.clock)
         kinesis_hooks.install(self.patches, self.streams)
+        hosting_hooks.install(self.patches, self.hosting, self.account_id, self.region)
         self.streams.subscribe_all(self.firehose.on_stream_activity)
 
 
@@ -135,7 +141,11 @@ def local_aws(serve_port: int | None = None, workdir: Path | None = None,
             server = start_server(serve_port)
             os.environ["MOTO_PORT"] = str(server.port)  # the Step Functions interpreter calls back here
             aws.endpoint_url = server.url
+            aws.hosting.serve_http = True  # each endpoint's containers also answer over HTTP on 127.0.0.1
         yield aws
+        if aws.clock.errors:
+            failures = "; ".join(f"{name} at t+{due:.0f} s: {err!r}" for due, name, err in aws.clock.errors)
+            raise LocalAwsError(f"{len(aws.clock.errors)} emulated service timer(s) failed: {failures}")
     finally:
         if aws is not None:
             aws.clock.stop_real_time()

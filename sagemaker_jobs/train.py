@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -172,6 +173,8 @@ def _run(argv: list[str] | None) -> None:
         "brier": metrics.brier(val.label, p_val), "ece": metrics.expected_calibration_error(val.label, p_val),
     }
     meta = {
+        # SageMaker sets TRAINING_JOB_NAME in training containers: it names the model in every prediction.
+        "training_job_name": os.environ.get("TRAINING_JOB_NAME", "local"),
         "threshold": threshold,
         "threshold_rule": "minimum expected cost on the validation split",
         "logit_offset": logit_offset,

@@ -193,7 +193,7 @@ class LocalJobRunner:
             "SM_MODEL_DIR": str(ml / "model"), "SM_OUTPUT_DATA_DIR": str(ml / "output" / "data"),
             "SM_OUTPUT_DIR": str(ml / "output"), "SM_INPUT_DIR": str(ml / "input"),
             "SM_CHANNELS": json.dumps(channels), "SM_HPS": json.dumps(hps), "SM_CURRENT_HOST": "algo-1",
-            "SM_HOSTS": '["algo-1"]', "PYTHONPATH": str(code),
+            "SM_HOSTS": '["algo-1"]', "PYTHONPATH": str(code), "TRAINING_JOB_NAME": name,
             **{f"SM_CHANNEL_{c.upper()}": str(ml / "input" / "data" / c) for c in channels},
         }
         args = [a for k, v in hps.items() for a in (f"--{k}", str(v))]
