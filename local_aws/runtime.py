@@ -27,6 +27,8 @@ from local_aws.awslambda import hooks as lambda_hooks
 from local_aws.awslambda.runtime import InProcessLambdaRunner
 from local_aws.clock import SimulatedClock
 from local_aws.cloudformation.models import register_cloudformation_models
+from local_aws.events import hooks as events_hooks
+from local_aws.events.targets import EventTargets
 from local_aws.firehose.delivery import FirehoseService
 from local_aws.iam import conditions as iam_conditions
 from local_aws.kinesis import hooks as kinesis_hooks
@@ -75,6 +77,7 @@ class LocalAws:
     streams: StreamActivity = field(default_factory=StreamActivity)
     firehose: FirehoseService = field(init=False)
     hosting: SageMakerHosting = field(init=False)  # real-time endpoints running the real inference code
+    events: EventTargets = field(init=False)  # EventBridge deliveries to Step Functions and Lambda
     patches: MotoPatches = field(default_factory=MotoPatches)
     _session: Any = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -83,6 +86,7 @@ class LocalAws:
         self.jobs = LocalJobRunner(self.client, self.clock, self.workdir)
         self.lambdas = InProcessLambdaRunner(self.workdir)
         self.firehose = FirehoseService(self)
+        self.events = EventTargets(self)
         self.hosting = SageMakerHosting(self.clock, self.workdir, hosting_hooks.backend_api(self),
                                         hosting_hooks.put_metrics(self))
 
@@ -110,6 +114,7 @@ class LocalAws:
         stepfunctions_hooks.install(self.patches, self.clock)
         kinesis_hooks.install(self.patches, self.streams)
         hosting_hooks.install(self.patches, self.hosting, self.account_id, self.region)
+        events_hooks.install(self.patches, self.events, self.account_id, self.region)
         self.streams.subscribe_all(self.firehose.on_stream_activity)
 
 
