@@ -41,6 +41,7 @@ RUN_ID_PATH = "$.run.id"
 RUN_ID_EXPRESSION = "States.Hash(States.Format('{}@{}', $$.Execution.Id, $$.Execution.StartTime), 'MD5')"
 RUN_ID_LENGTH = 32
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+SAGEMAKER_NAME_MAX = 63
 
 
 def sagemaker_arn(resource: str) -> str:
@@ -103,9 +104,9 @@ class SageMakerApiCall(tasks.CallAwsService):
 def job_name(suffix: str) -> str:
     """`<run id>-<suffix>`: a valid SageMaker name for any execution name (checked at synth for the suffix)."""
     example = "0" * RUN_ID_LENGTH + f"-{suffix}"
-    if not SAGEMAKER_NAME.fullmatch(example):
+    if not (len(example) <= SAGEMAKER_NAME_MAX and SAGEMAKER_NAME.fullmatch(example)):
         raise ValueError(f"job name suffix {suffix!r}: <run id>-{suffix} ({len(example)} characters) must match "
-                         f"{SAGEMAKER_NAME.pattern}")
+                         f"{SAGEMAKER_NAME.pattern} in at most {SAGEMAKER_NAME_MAX} characters")
     return sfn.JsonPath.format(f"{{}}-{suffix}", sfn.JsonPath.string_at(RUN_ID_PATH))
 
 
