@@ -6,6 +6,12 @@ Channels (``SM_CHANNEL_*``): ``train`` and ``validation`` (split files from prep
 ``training_report.json`` (learning curve) to ``SM_OUTPUT_DATA_DIR``. Hyperparameters arrive as
 ``--key value`` arguments, with dashes or underscores.
 
+The serving code travels with the model: ``code/`` in the model directory holds ``inference.py`` (the
+handlers of ``sagemaker_jobs.inference``) and the packages it imports, exactly the code this job ran. A model
+package then points the framework container at ``SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code`` (as the
+SageMaker Python SDK does for a repacked model) and needs no other S3 object, in particular no CDK asset that
+``cdk gc`` could delete.
+
 Modelling choices, each measurable in the output:
 
 - Class imbalance (~1% fraud) is handled with sample weights: ``balanced`` gives each class half
@@ -34,6 +40,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -52,6 +59,24 @@ from fraud_core.features import CATEGORICAL_INDICES  # noqa: E402
 from fraud_core.model_artifact import LoadedModel, save_model_dir  # noqa: E402
 from sagemaker_jobs.runtime import ArgumentParser, JobError, env_path, iso_ms, run_job, staged  # noqa: E402
 from sagemaker_jobs.splits import Split, read_split  # noqa: E402
+
+# Packages the serving handlers import, copied from the bundle this job runs from (its root holds both).
+SERVING_PACKAGES = ("fraud_core", "sagemaker_jobs")
+INFERENCE_ENTRY_POINT = (
+    '"""SageMaker serving entry point (SAGEMAKER_PROGRAM): the handlers of sagemaker_jobs.inference."""\n\n'
+    "from sagemaker_jobs.inference import model_fn, transform_fn\n\n"
+    '__all__ = ["model_fn", "transform_fn"]\n')
+
+
+def package_serving_code(model_dir: Path, bundle_root: Path | None = None) -> Path:
+    """Copy the serving code into ``<model_dir>/code`` so model.tar.gz is self-contained; returns that folder."""
+    root = bundle_root or Path(__file__).resolve().parent.parent
+    code = model_dir / "code"
+    for package in SERVING_PACKAGES:
+        shutil.copytree(root / package, code / package, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (code / "inference.py").write_text(INFERENCE_ENTRY_POINT)
+    return code
 
 
 def _args(argv: list[str] | None) -> Any:
@@ -201,6 +226,7 @@ def _run(argv: list[str] | None) -> None:
     with staged(env_path("SM_MODEL_DIR", "/opt/ml/model")) as model_tmp, \
             staged(env_path("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")) as data_tmp:
         save_model_dir(model_tmp, model, meta, baseline)
+        package_serving_code(model_tmp)
         (data_tmp / "training_report.json").write_text(json.dumps(report, indent=2, allow_nan=False))
 
     # One metric per line, 'name=value;', for SageMaker MetricDefinitions regexes; the final values last.

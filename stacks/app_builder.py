@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,6 +12,7 @@ from cdk_nag import AwsSolutionsChecks
 from fraud_core.config import ConfigError, ProfileConfig, load_config
 from stacks.data_foundation_stack import DataFoundationStack
 from stacks.naming import PROJECT, stack_name
+from stacks.sklearn_images import check_region
 from stacks.training_pipeline_stack import TrainingPipelineStack
 
 # Feature flags are set in code, not only in cdk.json, so the CLI, tests and the local AWS synthesize
@@ -19,6 +21,9 @@ FEATURE_FLAGS = {
     # Grant S3 server-access-log delivery via the log bucket's policy instead of legacy ACLs.
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
 }
+
+
+UNTAGGED_TYPES = ["AWS::SSM::Parameter"]
 
 
 def profile_from_context(app: cdk.App) -> ProfileConfig:
@@ -42,6 +47,9 @@ def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App,
     for flag, value in FEATURE_FLAGS.items():
         app.node.set_context(flag, value)
     config = profile_from_context(app)
+    # The templates are environment-agnostic; when the CLI knows the target region (it sets CDK_DEFAULT_REGION
+    # from the profile or AWS_REGION), refuse one where the pipeline's images are not published, at synth time.
+    check_region(os.environ.get("CDK_DEFAULT_REGION"))
     data = DataFoundationStack(
         app, "DataFoundation",
         stack_name=stack_name(config.name, "DataFoundation"),
@@ -51,12 +59,17 @@ def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App,
     training = TrainingPipelineStack(
         app, "TrainingPipeline",
         stack_name=stack_name(config.name, "TrainingPipeline"),
-        config=config, data=data,
+        config=config, data=data.refs,
         description=f"{PROJECT} ({config.name}): training pipeline (Step Functions + SageMaker) and model registry",
     )
+    # No CloudFormation imports tie the stacks together, so the deploy order is declared: data first.
+    training.add_stack_dependency(data)
     for stack in (data, training):
-        cdk.Tags.of(stack).add("project", PROJECT)
-        cdk.Tags.of(stack).add("profile", config.name)
+        for key, value in (("project", PROJECT), ("profile", config.name)):
+            # SSM parameters stay untagged: they cost nothing to allocate, and moto 5.2.5's CloudFormation passes an
+            # SSM parameter's tag map (CloudFormation's shape for this type) to an API expecting a list, so a
+            # tagged parameter cannot be deployed to the local AWS.
+            cdk.Tags.of(stack).add(key, value, exclude_resource_types=UNTAGGED_TYPES)
     if nag:
         # cdk-nag 3.x validates at synth time; unacknowledged findings raise ValidationFailed.
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))

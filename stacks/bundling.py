@@ -64,18 +64,18 @@ def _add_tree(tar: tarfile.TarFile, source: Path, arcname: str) -> None:
             tar.addfile(info, fh)
 
 
-# Root entry points, as the framework containers expect them (SAGEMAKER_PROGRAM / sagemaker_program).
-TRAIN_SHIM = b"import sys\n\nfrom sagemaker_jobs.train import main\n\nsys.exit(main())\n"
-INFERENCE_SHIM = b"from sagemaker_jobs.inference import model_fn, transform_fn  # noqa: F401\n"
-
-
 def build_job_source_tar() -> bytes:
-    """sourcedir.tar.gz as SageMaker script mode expects: packages plus `train.py`/`inference.py` at the root."""
+    """sourcedir.tar.gz as SageMaker script mode expects: the packages plus `train.py` at the root.
+
+    The serving entry point is not here: the training job copies the code into model.tar.gz (code/), so a
+    registered model package does not depend on this asset (which `cdk gc` may delete once unreferenced).
+    """
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
         for package in ("fraud_core", "sagemaker_jobs"):
             _add_tree(tar, ROOT / package, package)
-        shims = {"train.py": TRAIN_SHIM, "inference.py": INFERENCE_SHIM}
+        # Root entry point, as the framework containers expect it (sagemaker_program).
+        shims = {"train.py": b"import sys\n\nfrom sagemaker_jobs.train import main\n\nsys.exit(main())\n"}
         for name, shim in shims.items():
             info = tarfile.TarInfo(name)
             info.size, info.mtime = len(shim), 0

@@ -14,16 +14,25 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from fraud_core.config import ProfileConfig
+from stacks.data_refs import DataFoundationRefs
 from stacks.log_retention import log_retention
 from stacks.nag import acknowledge
-from stacks.naming import DATA_BUCKETS, bucket_name, resource_name
+from stacks.naming import DATA_BUCKETS, LOG_GROUP_PREFIXES, bucket_name, log_group_name, resource_name
 
 # Firehose writes Hive-style date partitions so Athena/Glue and the preprocess job can prune by day.
 ARCHIVE_PREFIX = "transactions/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/"
 ARCHIVE_ERROR_PREFIX = "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/"
+# Firehose concatenates records without delimiters unless told otherwise ("By default, Firehose concatenates data
+# without any delimiters ... you can add new line delimiters by enabling the feature in the Firehose console
+# configuration or API parameter": https://docs.aws.amazon.com/firehose/latest/dev/basic-deliver.html). The API
+# parameter is the AppendDelimiterToRecord processor, which needs no parameters and no dynamic partitioning
+# (https://docs.aws.amazon.com/firehose/latest/APIReference/API_Processor.html): with it, a record put without a
+# trailing newline still lands as one JSON object per line.
+ARCHIVE_PROCESSING = {"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]}
 
 # Buckets whose objects are overwritten or curated by people keep versions; raw and capture are
 # append-only firehoses of unique keys, where versioning would only add cost.
@@ -35,17 +44,34 @@ class DataFoundationStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         profile = config.name
+        self.refs = DataFoundationRefs(profile)
         removal = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
 
         self.key = kms.Key(
             self,
             "DataKey",
-            alias=f"alias/{resource_name(profile, 'data')}",
+            alias=self.refs.key_alias,
             description=f"{resource_name(profile, 'data')}: encrypts every bucket, stream and topic",
             enable_key_rotation=True,
             removal_policy=removal,
             pending_window=Duration.days(7) if removal == RemovalPolicy.DESTROY else Duration.days(30),
         )
+        # CloudWatch Logs encrypts the project's log groups (execution data, function and delivery logs) with this
+        # key; the encryption context names the log group, so the service may use the key for those only.
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        self.key.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowCloudWatchLogsForProjectLogGroups",
+            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],  # in a key policy "*" means this key
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
+                f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:{prefix}"
+                f"{resource_name(profile, '*')}" for prefix in LOG_GROUP_PREFIXES]}},
+        ))
+        # Consumers read the key's ARN at deploy time from this parameter (deterministic name), not from an export.
+        ssm.StringParameter(self, "DataKeyArnParameter", parameter_name=self.refs.key_arn_parameter,
+                            string_value=self.key.key_arn,
+                            description=f"{resource_name(profile, 'data')}: ARN of the data key, for other stacks")
 
         # Server access logs cannot be delivered to a KMS-encrypted bucket, so this one uses SSE-S3.
         self.access_logs = s3.Bucket(
@@ -79,7 +105,7 @@ class DataFoundationStack(Stack):
         self.stream = kinesis.Stream(
             self,
             "TransactionsStream",
-            stream_name=resource_name(profile, "transactions"),
+            stream_name=self.refs.stream_name,
             shard_count=config.kinesis_shard_count,
             retention_period=Duration.hours(config.kinesis_retention_hours),
             encryption=kinesis.StreamEncryption.KMS,
@@ -93,14 +119,15 @@ class DataFoundationStack(Stack):
         firehose_logs = logs.LogGroup(
             self,
             "ArchiveDeliveryLogs",
-            log_group_name=f"/aws/kinesisfirehose/{resource_name(profile, 'archive')}",
+            log_group_name=log_group_name("/aws/kinesisfirehose/", profile, "archive"),
             retention=log_retention(config.log_retention_days),
+            encryption_key=self.key,
             removal_policy=removal,
         )
         self.archive = firehose.DeliveryStream(
             self,
             "ArchiveDeliveryStream",
-            delivery_stream_name=resource_name(profile, "archive"),
+            delivery_stream_name=self.refs.archive_delivery_stream_name,
             source=firehose.KinesisStreamSource(self.stream),
             destination=firehose.S3Bucket(
                 self.buckets["raw"],
@@ -113,6 +140,9 @@ class DataFoundationStack(Stack):
                 logging_config=firehose.EnableLogging(firehose_logs),
             ),
         )
+        archive = self.archive.node.default_child
+        archive.add_property_override("ExtendedS3DestinationConfiguration.ProcessingConfiguration",
+                                      ARCHIVE_PROCESSING)
         acknowledge(self.archive, "AwsSolutions-KDF1",
                     "Firehose rejects server-side encryption on a Kinesis-stream source; the source stream "
                     "is KMS-encrypted with the data key and the S3 output uses the same key.")
@@ -134,7 +164,7 @@ class DataFoundationStack(Stack):
         self.alerts = sns.Topic(
             self,
             "AlertsTopic",
-            topic_name=resource_name(profile, "alerts"),
+            topic_name=self.refs.alerts_topic_name,
             display_name="mlops-demo alerts",
             master_key=self.key,
             enforce_ssl=True,

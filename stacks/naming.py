@@ -19,3 +19,23 @@ def resource_name(profile: str, suffix: str) -> str:
 def bucket_name(profile: str, purpose: str, account: str, region: str) -> str:
     # Bucket names are global: account and region make them unique per sandbox.
     return f"{PROJECT}-{profile}-{purpose}-{account}-{region}"
+
+
+def parameter_name(profile: str, suffix: str) -> str:
+    """SSM parameter names: one hierarchy per profile, /mlops-demo/<profile>/<suffix>."""
+    return f"/{PROJECT}/{profile}/{suffix}"
+
+
+def arn(service: str, resource: str, *, partition: str, region: str, account: str) -> str:
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+# Every log group the project creates lives under one of these prefixes (followed by resource_name(profile, ...)):
+# the data key's policy lets CloudWatch Logs use the key for exactly these log groups.
+LOG_GROUP_PREFIXES = ("/aws/vendedlogs/states/", "/aws/lambda/", "/aws/kinesisfirehose/")
+
+
+def log_group_name(prefix: str, profile: str, suffix: str) -> str:
+    if prefix not in LOG_GROUP_PREFIXES:
+        raise ValueError(f"log group prefix {prefix!r} is not one the data key's policy covers: {LOG_GROUP_PREFIXES}")
+    return f"{prefix}{resource_name(profile, suffix)}"

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from fraud_core.schema import FIELD_NAMES
 from fraud_core.simulator import simulate
 from local_aws.sagemaker.container import ContainerSpec, FrameworkContainer
-from stacks.bundling import INFERENCE_SHIM
 
 ENV = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
        "PYTHONPATH": "/opt/ml/model/code"}
@@ -28,9 +27,7 @@ RECORDS = simulate(20, seed=9).records()
 @pytest.fixture(scope="module")
 def container(trained, tmp_path_factory: pytest.TempPathFactory) -> FrameworkContainer:
     model_dir = tmp_path_factory.mktemp("model")
-    shutil.copytree(trained.model_dir, model_dir, dirs_exist_ok=True)
-    (model_dir / "code").mkdir()
-    (model_dir / "code" / "inference.py").write_bytes(INFERENCE_SHIM)  # the bundle's entry point, byte for byte
+    shutil.copytree(trained.model_dir, model_dir, dirs_exist_ok=True)  # with code/, as the training job wrote it
     box = FrameworkContainer(ContainerSpec(model_dir, ENV, network_isolation=True), Path(model_dir) / "scratch")
     box.start()
     return box

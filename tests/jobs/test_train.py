@@ -19,7 +19,8 @@ from sagemaker_jobs.splits import DATA_FILE, read_split, write_split
 
 
 def test_model_dir_holds_model_threshold_and_baseline(trained: Trained, preprocessed: Path) -> None:
-    assert sorted(p.name for p in files_under(trained.model_dir)) == sorted(ARTIFACT_FILES)
+    top_level = [p.name for p in files_under(trained.model_dir) if p.parent == trained.model_dir]
+    assert sorted(top_level) == sorted(ARTIFACT_FILES)
     model = load_model_dir(trained.model_dir)
     meta = model.meta
     assert 0 < model.threshold < 1
@@ -127,3 +128,25 @@ def test_unknown_hyperparameter_is_a_clear_error(tmp_path: Path, preprocessed: P
     result = run(train, ["--max-depth", "3"], **train_env(preprocessed, tmp_path))
     assert result.rc == 1
     assert result.stderr.strip() == "train failed: arguments: unrecognized arguments: --max-depth 3"
+
+
+def test_model_dir_carries_its_serving_code_so_the_package_needs_no_other_object(trained: Trained) -> None:
+    """model.tar.gz holds code/inference.py and what it imports (SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code)."""
+    import subprocess
+    import sys
+
+    code = trained.model_dir / "code"
+    shipped = {p.relative_to(code).as_posix() for p in files_under(code)}
+    assert "inference.py" in shipped
+    assert {"sagemaker_jobs/inference.py", "fraud_core/model_artifact.py", "fraud_core/schema.py"} <= shipped
+    assert not [name for name in shipped if "__pycache__" in name or name.endswith(".pyc")]
+    # The entry point imports from the shipped copy alone (as the serving container would), and serves the model.
+    probe = ("import sys; sys.path.insert(0, sys.argv[2]); import inference, sagemaker_jobs, fraud_core; "
+             "model = inference.model_fn(sys.argv[1]); "
+             "print(sagemaker_jobs.__file__, fraud_core.__file__, type(model).__name__)")
+    result = subprocess.run([sys.executable, "-c", probe, str(trained.model_dir), str(code)], cwd=code,
+                            capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    origins = result.stdout.split()
+    assert origins[0].startswith(str(code)) and origins[1].startswith(str(code)), origins
+    assert origins[2] == "LoadedModel"

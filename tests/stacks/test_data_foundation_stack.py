@@ -337,3 +337,21 @@ def test_bucket_names_fit_s3_limits_in_every_region(template: dict, profile: str
         name = "".join(p if isinstance(p, str) else pseudo[p["Ref"]] for p in parts)
         assert 3 <= len(name) <= 63, f"{name} is {len(name)} characters; S3 allows 63"
         assert name == name.lower() and all(c.isalnum() or c == "-" for c in name), name
+
+
+def test_firehose_appends_a_newline_to_every_record(template: dict) -> None:
+    """Firehose concatenates records without delimiters by default: a record put without a trailing newline
+    would run into the next one. AppendDelimiterToRecord keeps the archive one JSON object per line."""
+    _, delivery = only(template, "AWS::KinesisFirehose::DeliveryStream")
+    processing = delivery["Properties"]["ExtendedS3DestinationConfiguration"]["ProcessingConfiguration"]
+    assert processing == {"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]}
+
+
+def test_the_data_key_arn_is_published_for_other_stacks_under_a_fixed_name(template: dict, profile: str,
+                                                                            key_id: str) -> None:
+    _, parameter = only(template, "AWS::SSM::Parameter")
+    assert parameter["Properties"]["Name"] == f"/mlops-demo/{profile}/data-key-arn"
+    assert parameter["Properties"]["Value"] == arn_of(key_id)
+    assert "Tags" not in parameter["Properties"], "moto 5.2.5 cannot create a tagged SSM parameter from a template"
+    assert all("Export" not in output for output in template.get("Outputs", {}).values()), \
+        "no stack imports from the data foundation"
