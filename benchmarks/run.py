@@ -17,7 +17,7 @@ from benchmarks import bench_demo, bench_platform, bench_simulator, bench_traini
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
-# figure -> (target as text, check) for the numbers DESIGN.md and the issues hold us to.
+# figure -> (target as text, check) for the numbers the project holds itself to.
 TARGETS: dict[str, tuple[str, Any]] = {
     "simulator_throughput": (">= 200,000 transactions/s", lambda v: v >= 200_000),
     "test_suite_wall": ("<= 300 s on 2 cores", lambda v: v <= 300),

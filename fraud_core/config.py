@@ -39,8 +39,18 @@ _RANGES: dict[str, tuple[float, float]] = {
     "firehose_buffer_seconds": (0, 900),
     "firehose_buffer_mib": (1, 128),
     "endpoint_instance_count": (1, 10),
+    "endpoint_max_instance_count": (1, 40),
     "canary_traffic_percent": (1, 50),
     "bake_minutes": (0, 180),
+    "capture_sampling_percent": (1, 100),
+    "endpoint_poll_seconds": (5, 600),
+    "deployment_timeout_minutes": (10, 240),  # UpdateEndpoint's MaximumExecutionTimeoutInSeconds: 600-14400
+    "alarm_period_seconds": (10, 3600),
+    "alarm_evaluation_periods": (1, 10),
+    "alarm_datapoints_to_alarm": (1, 10),
+    "max_5xx_rate_percent": (0.0, 100.0),
+    "max_4xx_rate_percent": (0.0, 100.0),
+    "max_model_latency_p99_ms": (1.0, 60_000.0),
     "pr_auc_floor": (0.0, 1.0),
     "champion_tolerance": (0.0, 0.5),
     "cost_false_negative": (0.01, 1e6),
@@ -75,11 +85,22 @@ class ProfileConfig:
     kinesis_retention_hours: int
     firehose_buffer_seconds: int
     firehose_buffer_mib: int
+    # Serving: one real-time endpoint, updated by blue/green deployments guarded by alarms (ADR 0006).
     endpoint_instance_type: str
     endpoint_instance_count: int
+    endpoint_max_instance_count: int  # target-tracking scales up to this; equal to the count: no scaling
     deployment_strategy: DeploymentStrategy
-    canary_traffic_percent: int
-    bake_minutes: int
+    canary_traffic_percent: int  # share of the new fleet's instances that take traffic first (whole instances)
+    bake_minutes: int  # baking period after each traffic shift, alarms watched
+    capture_sampling_percent: int  # data capture of requests and responses, for the drift job
+    endpoint_poll_seconds: int
+    deployment_timeout_minutes: int
+    alarm_period_seconds: int
+    alarm_evaluation_periods: int
+    alarm_datapoints_to_alarm: int
+    max_5xx_rate_percent: float  # server errors per invocation, percent
+    max_4xx_rate_percent: float  # client errors per invocation, percent (a model rejecting valid traffic)
+    max_model_latency_p99_ms: float
     # Training pipeline: quality gate, costs for threshold choice, SageMaker jobs, schedule.
     pr_auc_floor: float
     champion_tolerance: float
@@ -117,6 +138,7 @@ class ProfileConfig:
         if values["raw_retention_days"] < needed:
             raise ConfigError("raw_retention_days", f"must be >= label_maturity_days + training_window_days "
                               f"({needed}): training reads data that old", values["raw_retention_days"])
+        _check_serving(values)
         return cls(name=name, **{k: values[k] for k in known})
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ProfileConfig:
@@ -126,6 +148,27 @@ class ProfileConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _check_serving(values: Mapping[str, Any]) -> None:
+    """Cross-field rules of serving, each from an AWS constraint."""
+    count = values["endpoint_instance_count"]
+    if values["deployment_strategy"] == "canary":
+        canary = count * values["canary_traffic_percent"] / 100
+        if canary < 1 or canary > count / 2:
+            raise ConfigError("canary_traffic_percent", f"with canary, must select at least one of the "
+                              f"{count} instances and at most half of them (a canary is whole instances)",
+                              values["canary_traffic_percent"])
+    if values["endpoint_max_instance_count"] < count:
+        raise ConfigError("endpoint_max_instance_count", f"must be >= endpoint_instance_count ({count})",
+                          values["endpoint_max_instance_count"])
+    if values["alarm_datapoints_to_alarm"] > values["alarm_evaluation_periods"]:
+        raise ConfigError("alarm_datapoints_to_alarm", "must be <= alarm_evaluation_periods (M out of N)",
+                          values["alarm_datapoints_to_alarm"])
+    period = values["alarm_period_seconds"]
+    if period not in (10, 20, 30) and period % 60:
+        raise ConfigError("alarm_period_seconds", "must be 10, 20, 30 or a multiple of 60 (CloudWatch periods)",
+                          period)
 
 
 def _check(key: str, hint: Any, value: Any) -> None:
@@ -173,9 +216,19 @@ PROFILES: dict[str, dict[str, Any]] = {
         "firehose_buffer_mib": 5,
         "endpoint_instance_type": "ml.t2.medium",
         "endpoint_instance_count": 1,
-        "deployment_strategy": "all_at_once",
-        "canary_traffic_percent": 10,
+        "endpoint_max_instance_count": 1,
+        "deployment_strategy": "all_at_once",  # one instance cannot host a canary
+        "canary_traffic_percent": 50,
         "bake_minutes": 5,
+        "capture_sampling_percent": 100,
+        "endpoint_poll_seconds": 30,
+        "deployment_timeout_minutes": 60,
+        "alarm_period_seconds": 60,
+        "alarm_evaluation_periods": 3,
+        "alarm_datapoints_to_alarm": 2,
+        "max_5xx_rate_percent": 1.0,
+        "max_4xx_rate_percent": 5.0,
+        "max_model_latency_p99_ms": 100.0,
         "pr_auc_floor": 0.30,
         "champion_tolerance": 0.02,
         "cost_false_negative": 150.0,
@@ -205,10 +258,20 @@ PROFILES: dict[str, dict[str, Any]] = {
         "firehose_buffer_seconds": 300,
         "firehose_buffer_mib": 64,
         "endpoint_instance_type": "ml.m5.large",
-        "endpoint_instance_count": 2,
+        "endpoint_instance_count": 4,
+        "endpoint_max_instance_count": 8,
         "deployment_strategy": "canary",
-        "canary_traffic_percent": 10,
+        "canary_traffic_percent": 25,  # one of four instances
         "bake_minutes": 15,
+        "capture_sampling_percent": 25,
+        "endpoint_poll_seconds": 30,
+        "deployment_timeout_minutes": 120,
+        "alarm_period_seconds": 60,
+        "alarm_evaluation_periods": 3,
+        "alarm_datapoints_to_alarm": 2,
+        "max_5xx_rate_percent": 1.0,
+        "max_4xx_rate_percent": 5.0,
+        "max_model_latency_p99_ms": 50.0,
         "pr_auc_floor": 0.40,
         "champion_tolerance": 0.01,
         "cost_false_negative": 150.0,

@@ -77,7 +77,7 @@ _CHARGEBACK_MIN_DAYS = 1.0
 HOUR_MS: Final = 3_600_000
 DAY_MS: Final = 24 * HOUR_MS
 
-# --- world parameters (why each value: see the module docstring and DESIGN.md "The use case") ---
+# --- world parameters (why each value: see the module docstring) ---
 _N_CITIES = 25
 _MAP_KM = 1500.0
 _CITY_SPREAD_KM = 6.0

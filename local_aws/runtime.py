@@ -33,6 +33,8 @@ from local_aws.firehose.delivery import FirehoseService
 from local_aws.iam import conditions as iam_conditions
 from local_aws.kinesis import hooks as kinesis_hooks
 from local_aws.kinesis.hooks import StreamActivity
+from local_aws.logs import hooks as logs_hooks
+from local_aws.logs.writer import write_log_lines
 from local_aws.patching import MotoPatches, check_moto_version
 from local_aws.sagemaker import hooks as sagemaker_hooks
 from local_aws.sagemaker import hosting_hooks
@@ -104,13 +106,17 @@ class LocalAws:
                 self._clients[service] = self.session.client(service, region_name=self.region)
             return self._clients[service]
 
+    def write_logs(self, group: str, stream: str, lines: list[str], first_ms: int) -> None:
+        write_log_lines(self.client("logs"), group, stream, lines, first_ms)
+
     def install(self) -> None:
         """Every patch of moto and every emulated service, through one registry."""
         register_cloudformation_models()
         timestamps.install(self.patches, self.clock)
         iam_conditions.install(self.patches)
         sagemaker_hooks.install(self.patches, self.jobs, self.clock)
-        lambda_hooks.install(self.patches, self.lambdas)
+        lambda_hooks.install(self.patches, self.lambdas, self.clock, self.write_logs)
+        logs_hooks.install(self.patches)
         stepfunctions_hooks.install(self.patches, self.clock)
         kinesis_hooks.install(self.patches, self.streams)
         hosting_hooks.install(self.patches, self.hosting, self.account_id, self.region)
@@ -131,8 +137,12 @@ def local_aws(serve_port: int | None = None, workdir: Path | None = None,
     # moto's Step Functions interpreter logs every caught error (even an IsPresent probe) at ERROR;
     # executions report their own failures, so keep the console readable.
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
-    saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "MOTO_PORT")}
+    # An AWS_ENDPOINT_URL* in the user's shell would send the in-process clients elsewhere: unset while running.
+    endpoint_vars = [k for k in os.environ if k == "AWS_ENDPOINT_URL" or k.startswith("AWS_ENDPOINT_URL_")]
+    saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "MOTO_PORT", *endpoint_vars)}
     os.environ.update(_FAKE_ENV)
+    for k in endpoint_vars:
+        del os.environ[k]
     server, aws = None, None
     mock = mock_aws(config=MOTO_CONFIG)
     mock.start()

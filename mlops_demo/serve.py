@@ -31,10 +31,10 @@ local AWS listening on {url} (profile {profile}). In another shell:
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={region}
   {aws} s3 ls
   {aws} kinesis put-record --stream-name mlops-demo-{profile}-transactions --partition-key k \\
-      --cli-binary-format raw-in-base64-out --data '{{"transaction_id": "t1"}}'
+      --cli-binary-format raw-in-base64-out --data '{{"transaction_id": "t1"}}'   (v1: drop --cli-binary-format)
   {aws} stepfunctions start-execution --state-machine-arn \\
       arn:aws:states:{region}:123456789012:stateMachine:mlops-demo-{profile}-training
-  {aws} logs tail /aws/sagemaker/ProcessingJobs
+  {aws} logs tail /aws/sagemaker/ProcessingJobs   (AWS CLI v2; v1: logs filter-log-events --log-group-name ...)
 Time: the simulated clock runs at {time_scale:g}x wall-clock speed (--time-scale): a 60 s Firehose buffer
 interval passes in {60 / time_scale:g} s of wall time; Step Functions waits and SageMaker job durations
 follow the same clock. Times it produces are simulated-clock times, not AWS timings.

@@ -114,7 +114,7 @@ class DataFoundationStack(Stack):
         )
         acknowledge(self.stream, "AwsSolutions-KDS3",
                     "A customer-managed key is deliberate: one key policy governs who can read fraud data "
-                    "across buckets, stream and topic. Its cost is in docs/cost.md.")
+                    "across buckets, stream and topic; it costs about $1 a month plus requests.")
 
         firehose_logs = logs.LogGroup(
             self,

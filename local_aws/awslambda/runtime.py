@@ -13,7 +13,10 @@ import io
 import json
 import os
 import sys
+import threading
+import time
 import traceback
+import uuid
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -56,31 +59,57 @@ class _InvocationLog(io.TextIOBase):
 _LOG_SINK = _InvocationLog()
 
 
+@dataclass
+class Invocation:
+    function_name: str
+    request_id: str
+    payload: str  # the result, or Lambda's error document when `errored`
+    errored: bool
+    logs: str  # what the handler wrote to stdout
+    duration_ms: float  # measured-local
+    memory_mb: int
+
+    def log_lines(self) -> list[str]:
+        """The invocation's CloudWatch Logs events, framed by Lambda's START/END/REPORT lines."""
+        rid = self.request_id
+        return [f"START RequestId: {rid} Version: $LATEST", *self.logs.splitlines(), f"END RequestId: {rid}",
+                f"REPORT RequestId: {rid}\tDuration: {self.duration_ms:.2f} ms\tBilled Duration: "
+                f"{max(1, round(self.duration_ms))} ms\tMemory Size: {self.memory_mb} MB"]
+
+
 class InProcessLambdaRunner:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir.resolve()
         self.invocations: list[dict[str, Any]] = []
         self._handlers: dict[str, Any] = {}
         self._log = _LOG_SINK
+        self._one_at_a_time = threading.RLock()
 
     def invoke(self, *, function_name: str, handler: str, code_zip: bytes, code_sha: str,
                environment: dict[str, str], event: Any, arn: str, memory: int = 128, timeout: int = 3,
-               ) -> tuple[str, bool]:
-        fn = self._load(handler, code_zip, code_sha)
-        context = LambdaContext(function_name, int(memory), arn, log_group_name=f"/aws/lambda/{function_name}",
-                                timeout_s=timeout)
-        # A function's stdout is its CloudWatch log stream, not the caller's console: keep it per invocation.
-        logs = self._log.buffer_for_call = io.StringIO()
-        with _environment({**environment, "AWS_LAMBDA_FUNCTION_NAME": function_name}), redirect_stdout(self._log):
-            try:
-                result = fn(event, context)
-                self.invocations.append({"function": function_name, "ok": True, "logs": logs.getvalue()})
-                return json.dumps(result), False
-            except Exception as err:  # reported as the function's error, as Lambda does
-                self.invocations.append({"function": function_name, "ok": False, "error": repr(err),
-                                         "logs": logs.getvalue()})
-                return json.dumps({"errorType": type(err).__name__, "errorMessage": str(err),
-                                   "stackTrace": traceback.format_exc().splitlines()[-5:]}), True
+               ) -> Invocation:
+        """Run the handler once. Invocations are serialized: stdout is process-wide, and each one's output
+        must land in its own log (Lambda runs one event per execution environment at a time anyway)."""
+        with self._one_at_a_time:
+            fn = self._load(handler, code_zip, code_sha)
+            context = LambdaContext(function_name, int(memory), arn, aws_request_id=str(uuid.uuid4()),
+                                    log_group_name=f"/aws/lambda/{function_name}", timeout_s=timeout)
+            # A function's stdout is its CloudWatch log stream, not the caller's console: keep it per invocation.
+            logs = self._log.buffer_for_call = io.StringIO()
+            started = time.perf_counter()
+            env = {**environment, "AWS_LAMBDA_FUNCTION_NAME": function_name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE":
+                   str(memory), "AWS_LAMBDA_LOG_GROUP_NAME": context.log_group_name}
+            with _environment(env), redirect_stdout(self._log):
+                try:
+                    payload, errored = json.dumps(fn(event, context)), False
+                except Exception as err:  # reported as the function's error, as Lambda does
+                    payload, errored = json.dumps({"errorType": type(err).__name__, "errorMessage": str(err),
+                                                   "stackTrace": traceback.format_exc().splitlines()[-5:]}), True
+            invocation = Invocation(function_name, context.aws_request_id, payload, errored, logs.getvalue(),
+                                    (time.perf_counter() - started) * 1000, int(memory))
+            self.invocations.append({"function": function_name, "ok": not errored, "logs": invocation.logs,
+                                     **({"error": payload} if errored else {})})
+            return invocation
 
     def _load(self, handler: str, code_zip: bytes, code_sha: str) -> Any:
         key = f"{code_sha}:{handler}"

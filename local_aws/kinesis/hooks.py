@@ -2,9 +2,8 @@
 
 moto 5.2.5 calls every mapped Lambda function once per record, synchronously, inside PutRecord(s),
 ignoring batch size, batch item failures and failure destinations. Here `Stream.put_record` only
-stores the record and notifies `StreamActivity` subscribers (the Firehose delivery and, for event
-source mappings, the poller in local_aws.awslambda), which read the shard the way AWS's readers do:
-with GetRecords, on the simulated clock.
+stores the record and notifies `StreamActivity` subscribers (readers such as the Firehose delivery),
+which read the shard the way AWS's readers do: with GetRecords, on the simulated clock.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ Describe* reports its status on the simulated clock (moto alone marks every job 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
@@ -34,6 +36,9 @@ def install(patches: MotoPatches, runner: LocalJobRunner, clock: SimulatedClock)
         def create(self: Any, *, _kind: str = kind, _create: Any = original_create, _status: str = status_attr,
                    _action: str = action, **kwargs: Any) -> Any:
             injected(f"Create{_action}")
+            problem = request_error(f"{_kind}JobName", kwargs[f"{_kind}_job_name"], kwargs.get("tags") or [])
+            if problem:
+                raise JsonRESTError("ValidationException", problem)
             job = _create(self, **kwargs)
             _apply_status(job, _kind, _status, runner.start(_kind, kwargs[f"{_kind}_job_name"], kwargs), clock)
             return job
@@ -51,6 +56,25 @@ def install(patches: MotoPatches, runner: LocalJobRunner, clock: SimulatedClock)
                         why=f"Create{action} runs the job's real script (local_aws.sagemaker.jobs)")
         patches.replace(SageMakerModelBackend, f"describe_{kind}_job", describe,
                         why=f"Describe{action} reports the job's status on the simulated clock")
+
+
+# Name and tag rules of the SageMaker API (CreateProcessingJob / CreateTrainingJob, Tag).
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+TAG_VALUE_SYMBOLS = set("_.:/=+-@")
+
+
+def request_error(member: str, name: str, tags: list[dict[str, str]]) -> str | None:
+    """The validation error AWS would return for a job name or tag value, or None."""
+    if not NAME_PATTERN.match(name):
+        return (f"1 validation error detected: Value '{name}' at '{member}' failed to satisfy constraint: Member must "
+                f"satisfy regular expression pattern: {NAME_PATTERN.pattern}")
+    for i, tag in enumerate(tags, start=1):
+        value = str(tag.get("Value", ""))
+        bad = [c for c in value if not (unicodedata.category(c)[0] in "LNZ" or c in TAG_VALUE_SYMBOLS)]
+        if bad or len(value) > 256:
+            return (f"1 validation error detected: Value '{value}' at 'tags.{i}.member.value' failed to satisfy "
+                    "constraint: Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$")
+    return None
 
 
 def _apply_status(job: Any, kind: str, attr: str, record: JobRecord, clock: SimulatedClock) -> None:

@@ -20,7 +20,6 @@ from /opt/ml/output/failure.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
@@ -37,13 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from local_aws.clock import SimulatedClock
+from local_aws.logs.writer import write_log_lines
 
 # Where SageMaker writes a job's stdout/stderr (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html).
 LOG_GROUPS = {"processing": "/aws/sagemaker/ProcessingJobs", "training": "/aws/sagemaker/TrainingJobs"}
 
 PROCESSING_ROOT = "/opt/ml/processing"
 ML_ROOT = "/opt/ml"
-DESCRIBE_WAIT_S = 20.0  # real seconds one Describe may wait for a running job (API calls time out at 60 s)
+DESCRIBE_WAIT_S = 45.0  # real seconds one Describe may wait for a running job (API calls time out at 60 s)
 
 
 @dataclass
@@ -127,21 +127,13 @@ class LocalJobRunner:
 
     def _publish_log(self, record: JobRecord) -> None:
         """The job's output as CloudWatch Logs events, where SageMaker puts them: <job>/algo-1-<epoch>."""
-        logs = self.client("logs")
-        group = LOG_GROUPS[record.kind]
-        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-            logs.create_log_group(logGroupName=group)
         started = self.clock.at(record.started_at)
         record.log_stream = f"{record.name}/algo-1-{int(started.timestamp())}"
-        logs.create_log_stream(logGroupName=group, logStreamName=record.log_stream)
         lines = (record.log or "").splitlines() or [f"(no output) {record.final_status}"]
         if record.failure_reason:
             lines.append(f"FailureReason: {record.failure_reason}")
-        base_ms = int(started.timestamp() * 1000)
-        events = [{"timestamp": base_ms + i, "message": line} for i, line in enumerate(lines)]
-        for start in range(0, len(events), 10_000):  # PutLogEvents takes at most 10,000 events per call
-            logs.put_log_events(logGroupName=group, logStreamName=record.log_stream,
-                                logEvents=events[start:start + 10_000])
+        write_log_lines(self.client("logs"), LOG_GROUPS[record.kind], record.log_stream, lines,
+                        int(started.timestamp() * 1000))
 
     def _run_processing(self, record: JobRecord, spec: dict[str, Any]) -> None:
         name = record.name

@@ -27,8 +27,11 @@ class ExecutionResult:
 
 
 def run_execution(aws: LocalAws, state_machine_arn: str, name: str, payload: dict[str, Any] | None = None, *,
-                  on_state: Callable[[str], Any] | None = None, timeout_s: float = 600.0) -> ExecutionResult:
-    """Start an execution and wait for it; moto's interpreter runs it on a background thread."""
+                  on_state: Callable[[str, float], Any] | None = None, timeout_s: float = 600.0) -> ExecutionResult:
+    """Start an execution and wait for it; moto's interpreter runs it on a background thread.
+
+    `on_state(name, t)` hears each state as it is entered, `t` being the simulated-clock seconds of its
+    history event (when it was entered, not when this follower saw it)."""
     sfn = aws.client("stepfunctions")
     started, sim_start = time.perf_counter(), aws.clock.elapsed_seconds
     arn = sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
@@ -44,7 +47,8 @@ def run_execution(aws: LocalAws, state_machine_arn: str, name: str, payload: dic
                 if event["type"].endswith(_ENTERED):
                     states.append(event["stateEnteredEventDetails"]["name"])
                     if on_state:
-                        on_state(states[-1])
+                        entered = (event["timestamp"] - aws.clock.start).total_seconds()
+                        on_state(states[-1], entered)
             seen = len(events)
         if done:
             break

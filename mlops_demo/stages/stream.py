@@ -39,8 +39,8 @@ def run(ctx: StoryContext) -> StreamResult:
     keys = [f"C{c:07d}" for c in ctx.batch.customer_idx.tolist()]
     bar = ctx.console.bar(len(payloads), "records sent")
     started = time.perf_counter()
-    # Newline-delimited so the archive is line-oriented JSON, as Athena and the jobs read it.
-    records = [(k, p + b"\n") for k, p in zip(keys, payloads, strict=True)]
+    # No newline needed: the delivery stream's AppendDelimiterToRecord processor adds one per record.
+    records = list(zip(keys, payloads, strict=True))
     produced = put_all(ctx.local.client("kinesis"), stream, records, sleep=ctx.local.clock.sleep,
                        on_progress=bar.advance)
     return StreamResult(stream, produced, time.perf_counter() - started)

@@ -51,7 +51,7 @@ def run(ctx: StoryContext) -> TrainingResult:
     run_name = f"demo-{ctx.options.seed}-{int(aws.clock.start.timestamp())}"
     execution = run_execution(
         aws, ctx.outputs("TrainingPipeline")["TrainingStateMachineArn"], run_name,
-        on_state=lambda state: ctx.console.say(f"    -> {state:<24} [simulated t+{aws.clock.elapsed_seconds:.0f} s]"))
+        on_state=lambda state, t: ctx.console.say(f"    -> {state:<24} [simulated-clock t+{t:.0f} s]"))
     result = TrainingResult(run_name, execution, jobs=list(aws.jobs.jobs.values()))
     if result.succeeded:
         curated = ctx.outputs("DataFoundation")["CuratedBucketName"]

@@ -57,3 +57,20 @@ def test_kinesis_arrival_times_and_metric_timestamps_are_simulated_clock_times()
         it = kinesis.get_shard_iterator(StreamName="s", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
         (record,) = kinesis.get_records(ShardIterator=it["ShardIterator"])["Records"]
         assert abs((record["ApproximateArrivalTimestamp"] - aws.clock.now()).total_seconds()) < 1
+
+
+def test_job_names_and_tag_values_aws_would_refuse_are_refused_locally() -> None:
+    from botocore.exceptions import ClientError
+
+    with local_aws() as aws:
+        sm = aws.client("sagemaker")
+        for name in ("x" * 64, "bad_name", "-leading"):
+            try:
+                _processing_job(sm, name, "print(1)")
+            except ClientError as err:
+                assert err.response["Error"]["Code"] == "ValidationException"
+                assert "processingJobName" in err.response["Error"]["Message"] or \
+                    "ProcessingJobName" in err.response["Error"]["Message"]
+            else:
+                raise AssertionError(f"{name!r} was accepted")
+        assert aws.jobs.jobs == {}, "nothing ran"

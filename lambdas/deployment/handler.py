@@ -1,0 +1,68 @@
+"""Deploy workflow helper: find the package to roll back to (the live one's predecessor that deployed cleanly).
+
+Thin by design: the choice is fraud_core.deployment.choose_rollback_target; this handler reads the endpoint and
+the registry. Input: {"endpoint_name": ..., "model_package_group": ...}. Output: {"package_arn", "rollback_of"}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from fraud_core.deployment import NoRollbackTarget, PackageState, choose_rollback_target
+
+logger = Logger(service="deployment")
+_sagemaker = None  # created on first use, reused across invocations; tests inject their own
+
+
+def _client() -> Any:
+    global _sagemaker
+    if _sagemaker is None:
+        _sagemaker = boto3.client("sagemaker")
+    return _sagemaker
+
+
+class RollbackInputError(ValueError):
+    pass
+
+
+def live_package(sm: Any, endpoint_name: str) -> str | None:
+    """The model package the endpoint's live config serves, or None when the endpoint does not exist."""
+    try:
+        endpoint = sm.describe_endpoint(EndpointName=endpoint_name)
+    except sm.exceptions.ClientError as err:
+        if "Could not find endpoint" in str(err):
+            return None
+        raise
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
+    return containers[0].get("ModelPackageName")
+
+
+def group_packages(sm: Any, group: str) -> list[PackageState]:
+    out = []
+    for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group):
+        for summary in page["ModelPackageSummaryList"]:
+            out.append(PackageState.from_description(
+                sm.describe_model_package(ModelPackageName=summary["ModelPackageArn"])))
+    return out
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if not isinstance(event, dict) or not all(isinstance(event.get(k), str) and event[k]
+                                              for k in ("endpoint_name", "model_package_group")):
+        raise RollbackInputError("<event>: must be a JSON object with endpoint_name and model_package_group "
+                                 f"(non-empty strings); got {event!r}")
+    sm = _client()
+    live = live_package(sm, event["endpoint_name"])
+    try:
+        target = choose_rollback_target(group_packages(sm, event["model_package_group"]), live)
+    except NoRollbackTarget as err:
+        logger.warning("no rollback target", extra={"live": live})
+        raise NoRollbackTarget(str(err)) from None
+    logger.info("rollback target", extra={"live": live, "target": target.arn})
+    return {"package_arn": target.arn, "rollback_of": live or ""}
