@@ -2,7 +2,8 @@
 
 Every replacement of a moto attribute goes through `MotoPatches.replace`, which names the patch and
 why it exists, fails loudly when the attribute is gone (never a silent `hasattr` skip), and is undone
-exactly by `uninstall`. `check_moto_version` refuses to start on any other moto version: the patches
+exactly by `uninstall`. `MotoPatches.add` gives moto what it lacks (an API action), failing loudly
+if moto already has it. `check_moto_version` refuses to start on any other moto version: the patches
 touch private names, and a moto upgrade must be a deliberate change that re-runs the tests.
 """
 
@@ -40,7 +41,10 @@ class AppliedPatch:
     why: str
     owner: Any
     name: str
-    original: Any
+    original: Any  # ABSENT when the patch added a name moto lacks
+
+
+ABSENT: Any = object()
 
 
 def _dotted(owner: Any, name: str) -> str:
@@ -66,6 +70,18 @@ class MotoPatches:
         setattr(owner, name, value)
         return original
 
+    def add(self, owner: Any, name: str, value: Any, *, why: str) -> None:
+        """Set `owner.name = value` where moto lacks it (e.g. an API action); uninstall removes it again.
+
+        Raises PatchError if moto defines it already: a moto that gained the name must be reviewed, not
+        silently overridden."""
+        target = _dotted(owner, name)
+        if hasattr(owner, name):
+            raise PatchError(f"cannot add {target}: moto {MOTO_VERSION} was expected to lack it, "
+                             f"but defines it ({why})")
+        self.applied.append(AppliedPatch(target, why, owner, name, ABSENT))
+        setattr(owner, name, value)
+
     def expect(self, condition: bool, what: str) -> None:
         """A precondition a patch relies on (e.g. a module imported a function by name)."""
         if not condition:
@@ -75,7 +91,10 @@ class MotoPatches:
         """Restore, newest first, everything replaced."""
         while self.applied:
             patch = self.applied.pop()
-            setattr(patch.owner, patch.name, patch.original)
+            if patch.original is ABSENT:
+                delattr(patch.owner, patch.name)
+            else:
+                setattr(patch.owner, patch.name, patch.original)
 
     def targets(self) -> list[str]:
         return [p.target for p in self.applied]

@@ -2,9 +2,9 @@
 
 `local_aws()` starts moto, checks its version, installs every patch (local_aws.patching) and the
 emulated services, and yields a `LocalAws`: clients, the clock, and the services moto lacks (jobs,
-in-process Lambda, Firehose delivery). In-process and served modes share one set of backends, so
-the AWS CLI pointed at the server sees exactly what the in-process code deployed. Only one local
-AWS runs per process: moto's backends are process-wide.
+in-process Lambda, Firehose delivery, CloudWatch alarm evaluation). In-process and served modes
+share one set of backends, so the AWS CLI pointed at the server sees exactly what the in-process
+code deployed. Only one local AWS runs per process: moto's backends are process-wide.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from local_aws.awslambda import hooks as lambda_hooks
 from local_aws.awslambda.runtime import InProcessLambdaRunner
 from local_aws.clock import SimulatedClock
 from local_aws.cloudformation.models import register_cloudformation_models
+from local_aws.cloudwatch.alarms import CloudWatchAlarms
 from local_aws.firehose.delivery import FirehoseService
 from local_aws.iam import conditions as iam_conditions
 from local_aws.kinesis import hooks as kinesis_hooks
@@ -72,6 +73,7 @@ class LocalAws:
     lambdas: InProcessLambdaRunner = field(init=False)
     streams: StreamActivity = field(default_factory=StreamActivity)
     firehose: FirehoseService = field(init=False)
+    alarms: CloudWatchAlarms = field(init=False)  # metric alarms evaluated on the clock
     patches: MotoPatches = field(default_factory=MotoPatches)
     _session: Any = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -80,6 +82,7 @@ class LocalAws:
         self.jobs = LocalJobRunner(self.client, self.clock, self.workdir)
         self.lambdas = InProcessLambdaRunner(self.workdir)
         self.firehose = FirehoseService(self)
+        self.alarms = CloudWatchAlarms(self)
 
     @property
     def session(self) -> boto3.Session:
@@ -105,6 +108,8 @@ class LocalAws:
         stepfunctions_hooks.install(self.patches, self.clock)
         kinesis_hooks.install(self.patches, self.streams)
         self.streams.subscribe_all(self.firehose.on_stream_activity)
+        self.alarms.install(self.patches)
+        self.alarms.start()
 
 
 @contextmanager

@@ -10,11 +10,13 @@ doc_source/AlarmThatSendsEmail.md). Datapoints are written oldest first: 0 not b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from local_aws.clock import SimulatedClock
 from local_aws.cloudwatch.evaluation import (
     ALARM,
     INSUFFICIENT_DATA,
@@ -25,6 +27,8 @@ from local_aws.cloudwatch.evaluation import (
     StatisticSet,
     evaluate_alarm,
 )
+from local_aws.patching import MotoPatches, PatchError
+from local_aws.runtime import LocalAws, local_aws
 
 START = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)  # a multiple of every period used here
 PERIOD = 300
@@ -275,3 +279,220 @@ def test_metric_math_fill_and_composed_expressions() -> None:
 def test_metric_math_errors_name_the_expression(expression: str, message: str) -> None:
     with pytest.raises(MetricMathError, match=message):
         evaluate_alarm(_rate_alarm(expression), _traffic([(1, 1)] * 3), START + timedelta(minutes=3))
+
+
+# --- the service in a local AWS ------------------------------------------------------------------------------
+@pytest.fixture
+def aws() -> Iterator[LocalAws]:
+    with local_aws(clock=SimulatedClock(START)) as running:
+        yield running
+
+
+def _queue(aws: LocalAws, name: str) -> tuple[str, str]:
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def _drain(aws: LocalAws, url: str) -> list[dict[str, Any]]:
+    sqs, out = aws.client("sqs"), []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        out += [json.loads(m["Body"]) for m in messages]
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+    return out
+
+
+def _wire_notifications(aws: LocalAws) -> tuple[str, str, str]:
+    """An SNS topic with an SQS subscriber, and an EventBridge rule for alarm events with an SQS target."""
+    notes_url, notes_arn = _queue(aws, "alarm-notifications")
+    events_url, events_arn = _queue(aws, "alarm-events")
+    topic = aws.client("sns").create_topic(Name="alarms")["TopicArn"]
+    aws.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=notes_arn)
+    events = aws.client("events")
+    events.put_rule(Name="alarm-state-changes", EventPattern=json.dumps({"source": ["aws.cloudwatch"]}))
+    events.put_targets(Rule="alarm-state-changes", Targets=[{"Id": "queue", "Arn": events_arn}])
+    return topic, notes_url, events_url
+
+
+def _put(aws: LocalAws, value: float, metric: str = "Invocation5XXErrors") -> None:
+    aws.client("cloudwatch").put_metric_data(Namespace="Endpoint", MetricData=[
+        {"MetricName": metric, "Value": value, "Dimensions": [{"Name": "Variant", "Value": "canary"}]}])
+
+
+def test_an_alarm_goes_ok_alarm_ok_with_history_notifications_and_events(aws: LocalAws) -> None:
+    topic, notes_url, events_url = _wire_notifications(aws)
+    cw = aws.client("cloudwatch")
+    cw.put_metric_alarm(
+        AlarmName="canary-5xx", AlarmDescription="5xx errors on the canary", Namespace="Endpoint",
+        MetricName="Invocation5XXErrors", Dimensions=[{"Name": "Variant", "Value": "canary"}], Statistic="Sum",
+        Period=60, EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching", AlarmActions=[topic], OKActions=[topic])
+    assert cw.describe_alarms(AlarmNames=["canary-5xx"])["MetricAlarms"][0]["StateValue"] == INSUFFICIENT_DATA
+
+    for errors in (0, 0, 5, 4, 0, 0, 0):  # one datapoint per minute, stamped on the simulated clock
+        _put(aws, errors)
+        aws.clock.advance(60)
+
+    def at(minute: int) -> datetime:
+        return START + timedelta(minutes=minute)
+
+    assert [(t.at, t.old, t.new) for t in aws.alarms.transitions] == [
+        (at(1), INSUFFICIENT_DATA, OK), (at(4), OK, ALARM), (at(6), ALARM, OK)]
+    alarm = cw.describe_alarms(AlarmNames=["canary-5xx"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == OK and alarm["StateUpdatedTimestamp"] == at(6)
+    assert alarm["StateReason"] == ("Threshold Crossed: 2 out of the last 3 datapoints [0.0 (12/03/26 10:05:00), "
+                                    "0.0 (12/03/26 10:04:00)] were not greater than the threshold (1.0) (minimum 2 "
+                                    "datapoints for ALARM -> OK transition).")
+    assert json.loads(alarm["StateReasonData"])["recentDatapoints"] == [4.0, 0.0, 0.0]
+
+    updates = cw.describe_alarm_history(AlarmName="canary-5xx", HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert [(i["HistorySummary"], i["Timestamp"]) for i in updates] == [  # newest first
+        ("Alarm updated from ALARM to OK", at(6)), ("Alarm updated from OK to ALARM", at(4)),
+        ("Alarm updated from INSUFFICIENT_DATA to OK", at(1))]
+    data = json.loads(updates[1]["HistoryData"])
+    assert (data["oldState"]["stateValue"], data["newState"]["stateValue"]) == (OK, ALARM)
+    assert data["newState"]["stateReasonData"]["evaluatedDatapoints"][0]["value"] == 4.0
+    actions = cw.describe_alarm_history(AlarmName="canary-5xx", HistoryItemType="Action")["AlarmHistoryItems"]
+    assert {i["HistorySummary"] for i in actions} == {f"Successfully executed action {topic}"}
+
+    notes = _drain(aws, notes_url)
+    assert [n["Subject"] for n in notes] == ['OK: "canary-5xx" in US East (N. Virginia)',
+                                             'ALARM: "canary-5xx" in US East (N. Virginia)',
+                                             'OK: "canary-5xx" in US East (N. Virginia)']
+    message = json.loads(notes[1]["Message"])
+    assert {k: message[k] for k in ("AlarmName", "AlarmDescription", "AWSAccountId", "NewStateValue",
+                                    "OldStateValue", "StateChangeTime", "Region")} == {
+        "AlarmName": "canary-5xx", "AlarmDescription": "5xx errors on the canary", "AWSAccountId": aws.account_id,
+        "NewStateValue": ALARM, "OldStateValue": OK, "StateChangeTime": "2026-03-12T10:04:00.000+0000",
+        "Region": "US East (N. Virginia)"}
+    assert message["NewStateReason"].startswith("Threshold Crossed: 2 out of the last 3 datapoints [4.0 (12/03/26")
+    assert message["Trigger"] == {
+        "MetricName": "Invocation5XXErrors", "Namespace": "Endpoint", "StatisticType": "Statistic",
+        "Statistic": "SUM", "Unit": None, "Dimensions": [{"value": "canary", "name": "Variant"}], "Period": 60,
+        "EvaluationPeriods": 3, "DatapointsToAlarm": 2, "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 1.0, "TreatMissingData": "notBreaching", "EvaluateLowSampleCountPercentile": ""}
+
+    events = _drain(aws, events_url)
+    assert [(e["source"], e["detail-type"], e["time"]) for e in events] == [
+        ("aws.cloudwatch", "CloudWatch Alarm State Change", f"2026-03-12T10:0{m}:00Z") for m in (1, 4, 6)]
+    detail = events[1]["detail"]
+    assert events[1]["resources"] == [alarm["AlarmArn"]]
+    assert detail["alarmName"] == "canary-5xx"
+    assert (detail["previousState"]["value"], detail["state"]["value"]) == (OK, ALARM)
+    assert detail["state"]["reason"] == message["NewStateReason"]
+    assert json.loads(detail["state"]["reasonData"])["threshold"] == 1.0
+    assert detail["state"]["timestamp"] == "2026-03-12T10:04:00.000+0000"
+    assert detail["configuration"]["description"] == "5xx errors on the canary"
+    assert detail["configuration"]["metrics"][0]["metricStat"] == {
+        "metric": {"dimensions": {"Variant": "canary"}, "name": "Invocation5XXErrors", "namespace": "Endpoint"},
+        "period": 60, "stat": "Sum"}
+
+
+def test_alarms_from_cloudformation_and_metric_math_run_and_one_broken_alarm_stops_none(aws: LocalAws) -> None:
+    topic, notes_url, events_url = _wire_notifications(aws)
+    aws.client("cloudformation").create_stack(StackName="serving", TemplateBody=json.dumps({"Resources": {
+        "Latency": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": "canary-latency-p99", "Namespace": "Endpoint", "MetricName": "ModelLatency",
+            "Dimensions": [{"Name": "Variant", "Value": "canary"}], "ExtendedStatistic": "p99", "Period": 300,
+            "EvaluationPeriods": 1, "Threshold": 250, "ComparisonOperator": "GreaterThanThreshold",
+            "AlarmActions": [topic], "ActionsEnabled": False}}}}))
+    cw = aws.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="canary-error-rate", EvaluationPeriods=1, Threshold=5,
+                        ComparisonOperator="GreaterThanThreshold", Metrics=_rate_alarm()["Metrics"])
+    cw.put_metric_alarm(AlarmName="broken", EvaluationPeriods=1, Threshold=5, ComparisonOperator="GreaterThanThreshold",
+                        Metrics=_rate_alarm("ANOMALY_DETECTION_BAND(errors)")["Metrics"])
+
+    for _ in range(10):
+        cw.put_metric_data(Namespace="Endpoint", MetricData=[
+            {"MetricName": "ModelLatency", "Values": [20.0, 900.0], "Counts": [95, 5],
+             "Dimensions": [{"Name": "Variant", "Value": "canary"}]}])
+        _put(aws, 100, "Invocations")
+        _put(aws, 10)
+        aws.clock.advance(60)
+
+    changes = [(t.alarm, t.at, t.new) for t in aws.alarms.transitions]
+    assert ("canary-latency-p99", START + timedelta(minutes=5), ALARM) in changes  # only at 5-minute boundaries
+    assert [c for c in changes if c[0] == "canary-latency-p99"][0][1].minute % 5 == 0
+    assert ("canary-error-rate", START + timedelta(minutes=1), ALARM) in changes
+    assert [(e.alarm, e.error.split(":")[0]) for e in aws.alarms.errors] == [("broken", "MetricMathError")]
+    assert "ANOMALY_DETECTION_BAND" in aws.alarms.errors[0].error  # reported once, not at every tick
+    assert cw.describe_alarms(AlarmNames=["broken"])["MetricAlarms"][0]["StateValue"] == INSUFFICIENT_DATA
+    assert _drain(aws, notes_url) == []  # the CloudFormation alarm's actions are disabled ...
+    assert {e["detail"]["alarmName"] for e in _drain(aws, events_url)} == {  # ... but events are always sent
+        "canary-latency-p99", "canary-error-rate"}
+
+
+def test_set_alarm_state_notifies_and_lasts_until_the_next_evaluation(aws: LocalAws) -> None:
+    topic, notes_url, _ = _wire_notifications(aws)
+    cw = aws.client("cloudwatch")
+    canary = [{"Name": "Variant", "Value": "canary"}]
+    cw.put_metric_alarm(AlarmName="manual", Namespace="Endpoint", MetricName="Invocations", Statistic="Sum",
+                        Dimensions=canary, Period=60, EvaluationPeriods=1, Threshold=1000,
+                        ComparisonOperator="GreaterThanThreshold", AlarmActions=[topic], OKActions=[topic])
+    _put(aws, 5, "Invocations")
+    aws.clock.advance(61)
+    assert aws.alarms.transitions[-1].new == OK
+    cw.set_alarm_state(AlarmName="manual", StateValue=ALARM, StateReason="testing the rollback path")
+    assert [json.loads(n["Message"])["NewStateReason"] for n in _drain(aws, notes_url)] == [
+        aws.alarms.transitions[0].reason, "testing the rollback path"]
+    _put(aws, 5, "Invocations")
+    aws.clock.advance(60)
+    assert [(t.old, t.new) for t in aws.alarms.transitions] == [(INSUFFICIENT_DATA, OK), (OK, ALARM), (ALARM, OK)]
+    # updating the alarm keeps its state, as on AWS
+    cw.put_metric_alarm(AlarmName="manual", Namespace="Endpoint", MetricName="Invocations", Statistic="Sum",
+                        Dimensions=canary, Period=60, EvaluationPeriods=1, Threshold=2000,
+                        ComparisonOperator="GreaterThanThreshold")
+    assert cw.describe_alarms(AlarmNames=["manual"])["MetricAlarms"][0]["StateValue"] == OK
+    configuration = cw.describe_alarm_history(AlarmName="manual", HistoryItemType="ConfigurationUpdate")
+    assert [i["HistorySummary"] for i in configuration["AlarmHistoryItems"]] == [
+        'Alarm "manual" updated', 'Alarm "manual" created']
+    page = cw.describe_alarm_history(AlarmName="manual", MaxRecords=2, ScanBy="TimestampAscending")
+    rest = cw.describe_alarm_history(AlarmName="manual", MaxRecords=100, ScanBy="TimestampAscending",
+                                     NextToken=page["NextToken"])
+    assert "NextToken" not in rest
+    notified = f"Successfully executed action {topic}"
+    assert [i["HistorySummary"] for i in page["AlarmHistoryItems"] + rest["AlarmHistoryItems"]] == [
+        'Alarm "manual" created', "Alarm updated from INSUFFICIENT_DATA to OK", notified,
+        "Alarm updated from OK to ALARM", notified, "Alarm updated from ALARM to OK", notified,
+        'Alarm "manual" updated']
+
+
+def test_actions_that_cannot_run_are_failed_actions_in_the_history_and_the_event_still_goes(aws: LocalAws) -> None:
+    _, _, events_url = _wire_notifications(aws)
+    gone = f"arn:aws:sns:{aws.region}:{aws.account_id}:deleted-topic"
+    scale = (f"arn:aws:autoscaling:{aws.region}:{aws.account_id}:scalingPolicy:0b7e:autoScalingGroupName/web:"
+             "policyName/up")
+    cw = aws.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="orphan", Namespace="Endpoint", MetricName="Invocations", Statistic="Sum",
+                        Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+                        AlarmActions=[gone, scale])
+    cw.set_alarm_state(AlarmName="orphan", StateValue=ALARM, StateReason="drill")
+    actions = cw.describe_alarm_history(AlarmName="orphan", HistoryItemType="Action")["AlarmHistoryItems"]
+    assert sorted(i["HistorySummary"].split(". Received error")[0] for i in actions) == [
+        f"Failed to execute action {scale}", f"Failed to execute action {gone}"]
+    assert {json.loads(i["HistoryData"])["actionState"] for i in actions} == {"Failed"}
+    assert {e.alarm for e in aws.alarms.errors} == {"orphan"} and len(aws.alarms.errors) == 2
+    assert [e["detail"]["state"]["reason"] for e in _drain(aws, events_url)] == ["drill"]
+
+
+def test_a_high_resolution_alarm_is_evaluated_every_ten_seconds(aws: LocalAws) -> None:
+    cw = aws.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="fast", Namespace="Endpoint", MetricName="Invocation5XXErrors", Statistic="Sum",
+                        Dimensions=[{"Name": "Variant", "Value": "canary"}], Period=10, EvaluationPeriods=1,
+                        Threshold=0, ComparisonOperator="GreaterThanThreshold")
+    aws.clock.advance(60)  # the next standard tick notices the 10-second period
+    aws.clock.advance(3)
+    _put(aws, 1)
+    aws.clock.advance(27)
+    assert [(t.at, t.new) for t in aws.alarms.transitions][-1] == (START + timedelta(seconds=70), ALARM)
+
+
+def test_describe_alarm_history_is_added_only_while_the_local_aws_runs() -> None:
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    with local_aws():
+        assert callable(CloudWatchResponse.describe_alarm_history)
+    assert not hasattr(CloudWatchResponse, "describe_alarm_history")
+    with pytest.raises(PatchError, match="was expected to lack it"):
+        MotoPatches().add(CloudWatchResponse, "describe_alarms", lambda: None, why="test")
