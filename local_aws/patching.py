@@ -2,7 +2,8 @@
 
 Every replacement of a moto attribute goes through `MotoPatches.replace`, which names the patch and
 why it exists, fails loudly when the attribute is gone (never a silent `hasattr` skip), and is undone
-exactly by `uninstall`. `check_moto_version` refuses to start on any other moto version: the patches
+exactly by `uninstall`. `MotoPatches.add` gives moto what it lacks (an API action), failing loudly
+if moto already has it. `check_moto_version` refuses to start on any other moto version: the patches
 touch private names, and a moto upgrade must be a deliberate change that re-runs the tests.
 """
 
@@ -14,7 +15,6 @@ from importlib.metadata import version
 from typing import Any
 
 MOTO_VERSION = "5.2.5"
-_ABSENT = object()  # the original of an attribute `add` created
 
 
 class MotoVersionError(RuntimeError):
@@ -41,7 +41,10 @@ class AppliedPatch:
     why: str
     owner: Any
     name: str
-    original: Any
+    original: Any  # ABSENT when the patch added a name moto lacks
+
+
+ABSENT: Any = object()
 
 
 def _dotted(owner: Any, name: str) -> str:
@@ -68,11 +71,15 @@ class MotoPatches:
         return original
 
     def add(self, owner: Any, name: str, value: Any, *, why: str) -> None:
-        """Give `owner` an attribute moto lacks; PatchError if moto has it now (the emulation may be obsolete)."""
+        """Set `owner.name = value` where moto lacks it (e.g. an API action); uninstall removes it again.
+
+        Raises PatchError if moto defines it already: a moto that gained the name must be reviewed, not
+        silently overridden."""
         target = _dotted(owner, name)
         if hasattr(owner, name):
-            raise PatchError(f"cannot add {target}: moto {MOTO_VERSION} was expected not to define it ({why})")
-        self.applied.append(AppliedPatch(target, why, owner, name, _ABSENT))
+            raise PatchError(f"cannot add {target}: moto {MOTO_VERSION} was expected to lack it, "
+                             f"but defines it ({why})")
+        self.applied.append(AppliedPatch(target, why, owner, name, ABSENT))
         setattr(owner, name, value)
 
     def expect(self, condition: bool, what: str) -> None:
@@ -84,7 +91,7 @@ class MotoPatches:
         """Restore, newest first, everything replaced."""
         while self.applied:
             patch = self.applied.pop()
-            if patch.original is _ABSENT:
+            if patch.original is ABSENT:
                 delattr(patch.owner, patch.name)
             else:
                 setattr(patch.owner, patch.name, patch.original)

@@ -2,9 +2,9 @@
 
 `local_aws()` starts moto, checks its version, installs every patch (local_aws.patching) and the
 emulated services, and yields a `LocalAws`: clients, the clock, and the services moto lacks (jobs,
-in-process Lambda, Firehose delivery). In-process and served modes share one set of backends, so
-the AWS CLI pointed at the server sees exactly what the in-process code deployed. Only one local
-AWS runs per process: moto's backends are process-wide.
+in-process Lambda, Firehose delivery, CloudWatch alarm evaluation). In-process and served modes
+share one set of backends, so the AWS CLI pointed at the server sees exactly what the in-process
+code deployed. Only one local AWS runs per process: moto's backends are process-wide.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from local_aws.awslambda import hooks as lambda_hooks
 from local_aws.awslambda.runtime import InProcessLambdaRunner
 from local_aws.clock import SimulatedClock
 from local_aws.cloudformation.models import register_cloudformation_models
+from local_aws.cloudwatch.alarms import CloudWatchAlarms
 from local_aws.events import hooks as events_hooks
 from local_aws.events.targets import EventTargets
 from local_aws.firehose.delivery import FirehoseService
@@ -80,6 +81,7 @@ class LocalAws:
     firehose: FirehoseService = field(init=False)
     hosting: SageMakerHosting = field(init=False)  # real-time endpoints running the real inference code
     events: EventTargets = field(init=False)  # EventBridge deliveries to Step Functions and Lambda
+    alarms: CloudWatchAlarms = field(init=False)  # metric alarms evaluated on the clock
     patches: MotoPatches = field(default_factory=MotoPatches)
     _session: Any = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -91,6 +93,7 @@ class LocalAws:
         self.events = EventTargets(self)
         self.hosting = SageMakerHosting(self.clock, self.workdir, hosting_hooks.backend_api(self),
                                         hosting_hooks.put_metrics(self))
+        self.alarms = CloudWatchAlarms(self)
 
     @property
     def session(self) -> boto3.Session:
@@ -122,6 +125,8 @@ class LocalAws:
         hosting_hooks.install(self.patches, self.hosting, self.account_id, self.region)
         events_hooks.install(self.patches, self.events, self.account_id, self.region)
         self.streams.subscribe_all(self.firehose.on_stream_activity)
+        self.alarms.install(self.patches)
+        self.alarms.start()
 
 
 @contextmanager
