@@ -145,6 +145,7 @@ def _canary(aws: LocalAws, fault_share: float = 0.0) -> None:
         aws.hosting.inject_fault("s3://models/candidate/", error_share=fault_share)
     aws.client("cloudwatch").put_metric_alarm(
         AlarmName="ep-5xx", MetricName="Invocation5XXErrors", Namespace="AWS/SageMaker", Statistic="Sum",
+        Dimensions=[{"Name": "EndpointName", "Value": "ep"}, {"Name": "VariantName", "Value": "primary"}],
         Period=60, EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold")
     aws.client("sagemaker").update_endpoint(EndpointName="ep", EndpointConfigName="config-2", DeploymentConfig={
         "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {
@@ -166,9 +167,13 @@ def test_a_canary_that_trips_an_alarm_is_rolled_back_and_the_old_config_stays_li
         except ClientError:
             answers.append("error")
     assert answers.count("champion") > 5 and answers.count("error") > 5 and "candidate" not in answers
-    aws.client("cloudwatch").set_alarm_state(AlarmName="ep-5xx", StateValue="ALARM", StateReason="5xx on canary")
-    aws.clock.advance(aws.hosting.settings.alarm_poll_seconds)
+    tripped_at = aws.clock.elapsed_seconds
+    while _status(aws)["EndpointStatus"] == "Updating" and aws.clock.elapsed_seconds - tripped_at < 300:
+        aws.clock.advance(aws.hosting.settings.alarm_poll_seconds)  # the alarm evaluates the canary's 5xx
     assert _status(aws)["EndpointStatus"] == "RollingBack"
+    assert aws.clock.elapsed_seconds - tripped_at <= 120 + aws.hosting.settings.alarm_poll_seconds, \
+        "the alarm's period ends, it trips, the next alarm check rolls back"
+    assert aws.client("cloudwatch").describe_alarms(AlarmNames=["ep-5xx"])["MetricAlarms"][0]["StateValue"] == "ALARM"
     assert _invoke(aws, 1)["model"] == "champion", "all traffic is back on the old fleet at once"
     aws.clock.advance(aws.hosting.settings.rollback_seconds)
     described = _status(aws)
