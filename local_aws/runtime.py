@@ -30,6 +30,7 @@ from local_aws.cloudformation.models import register_cloudformation_models
 from local_aws.cloudwatch.alarms import CloudWatchAlarms
 from local_aws.events import hooks as events_hooks
 from local_aws.events.targets import EventTargets
+from local_aws.faults import ApiFaults
 from local_aws.firehose.delivery import FirehoseService
 from local_aws.iam import conditions as iam_conditions
 from local_aws.kinesis import hooks as kinesis_hooks
@@ -83,11 +84,12 @@ class LocalAws:
     events: EventTargets = field(init=False)  # EventBridge deliveries to Step Functions and Lambda
     alarms: CloudWatchAlarms = field(init=False)  # metric alarms evaluated on the clock
     patches: MotoPatches = field(default_factory=MotoPatches)
+    faults: ApiFaults = field(default_factory=ApiFaults)  # injected API errors (throttling, ...)
     _session: Any = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.jobs = LocalJobRunner(self.client, self.clock, self.workdir)
+        self.jobs = LocalJobRunner(self.client, self.clock, self.workdir, self.faults)
         self.lambdas = InProcessLambdaRunner(self.workdir)
         self.firehose = FirehoseService(self)
         self.events = EventTargets(self)
@@ -122,7 +124,7 @@ class LocalAws:
         logs_hooks.install(self.patches)
         stepfunctions_hooks.install(self.patches, self.clock)
         kinesis_hooks.install(self.patches, self.streams)
-        hosting_hooks.install(self.patches, self.hosting, self.account_id, self.region)
+        hosting_hooks.install(self.patches, self.hosting, self.faults, self.account_id, self.region)
         events_hooks.install(self.patches, self.events, self.account_id, self.region)
         self.streams.subscribe_all(self.firehose.on_stream_activity)
         self.alarms.install(self.patches)

@@ -12,6 +12,7 @@ from cdk_nag import AwsSolutionsChecks
 from fraud_core.config import ConfigError, ProfileConfig, load_config
 from stacks.data_foundation_stack import DataFoundationStack
 from stacks.naming import PROJECT, stack_name
+from stacks.serving_stack import ServingStack
 from stacks.sklearn_images import check_region
 from stacks.training_pipeline_stack import TrainingPipelineStack
 
@@ -62,9 +63,16 @@ def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App,
         config=config, data=data.refs,
         description=f"{PROJECT} ({config.name}): training pipeline (Step Functions + SageMaker) and model registry",
     )
+    serving = ServingStack(
+        app, "Serving",
+        stack_name=stack_name(config.name, "Serving"),
+        config=config, data=data.refs, model_package_group=training.model_group.model_package_group_name,
+        description=f"{PROJECT} ({config.name}): deploy workflow (blue/green with guardrails), guard alarms",
+    )
     # No CloudFormation imports tie the stacks together, so the deploy order is declared: data first.
     training.add_stack_dependency(data)
-    for stack in (data, training):
+    serving.add_stack_dependency(training)
+    for stack in (data, training, serving):
         for key, value in (("project", PROJECT), ("profile", config.name)):
             # SSM parameters stay untagged: they cost nothing to allocate, and moto 5.2.5's CloudFormation passes an
             # SSM parameter's tag map (CloudFormation's shape for this type) to an API expecting a list, so a

@@ -1,4 +1,5 @@
-"""Shared fixtures. The CDK app is synthesized once per test session per profile (synth is slow)."""
+"""Shared fixtures: the CDK app synthesized once per profile, and one small world preprocessed and trained once
+(jobs and serving tests use the same model; both are slow to build, so session-scoped)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from jobkit import DAYS, FAST_TRAIN, START, N, Trained, preprocess_args, run, train_model, write_inputs
 
+from fraud_core.simulator import TransactionBatch, simulate
 from mlops_demo.synth import synthesize
+from sagemaker_jobs import preprocess
 
 PROFILES = ("sandbox", "prod")
 
@@ -31,3 +35,21 @@ def templates(assemblies: dict[str, Path]) -> dict[str, dict[str, dict]]:
             if art["type"] == "aws:cloudformation:stack"
         }
     return out
+
+
+@pytest.fixture(scope="session")
+def batch() -> TransactionBatch:
+    return simulate(N, seed=7, scenario="poison", start=START, days=DAYS)
+
+
+@pytest.fixture(scope="session")
+def preprocessed(tmp_path_factory: pytest.TempPathFactory, batch: TransactionBatch) -> Path:
+    root = write_inputs(tmp_path_factory.mktemp("preprocess"), batch)
+    result = run(preprocess, preprocess_args(), SM_PROCESSING_ROOT=root)
+    assert result.rc == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory, preprocessed: Path) -> Trained:
+    return train_model(tmp_path_factory.mktemp("train"), preprocessed, FAST_TRAIN)

@@ -25,7 +25,7 @@ _SECONDARY = {"InProgress": "Training", "Failed": "Failed", "Stopped": "MaxRunti
 
 def install(patches: MotoPatches, runner: LocalJobRunner, clock: SimulatedClock) -> None:
     def injected(action: str) -> None:
-        err = runner.take_api_error(action)
+        err = runner.faults.take(action)
         if err:
             raise JsonRESTError(err.code, err.message)
 

@@ -19,6 +19,7 @@ from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from local_aws.faults import ApiFaults
 from local_aws.patching import MotoPatches
 from local_aws.sagemaker.hosting import HostingError, SageMakerHosting
 
@@ -39,9 +40,14 @@ def _client_error(err: HostingError) -> JsonRESTError:
     return JsonRESTError(err.code, str(err))
 
 
-def install(patches: MotoPatches, hosting: SageMakerHosting, account: str, region: str) -> None:
+def install(patches: MotoPatches, hosting: SageMakerHosting, faults: ApiFaults, account: str, region: str) -> None:
     def backend() -> SageMakerModelBackend:
         return sagemaker_backends[account][region]
+
+    def injected(action: str) -> None:
+        err = faults.take(action)
+        if err:
+            raise JsonRESTError(err.code, err.message)
 
     _install_models(patches)
     original_create = SageMakerModelBackend.create_endpoint
@@ -50,12 +56,14 @@ def install(patches: MotoPatches, hosting: SageMakerHosting, account: str, regio
 
     def create_endpoint(self: SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str,
                         tags: list[dict[str, str]]) -> Any:
+        injected("CreateEndpoint")
         endpoint = original_create(self, endpoint_name, endpoint_config_name, tags)
         hosting.create_endpoint(endpoint_name, endpoint_config_name)
         endpoint.endpoint_status = "Creating"
         return endpoint
 
     def describe_endpoint(self: SageMakerModelBackend, endpoint_name: str) -> dict[str, Any]:
+        injected("DescribeEndpoint")
         response = original_describe(self, endpoint_name)
         if endpoint_name in hosting.endpoints:
             response = {k: v for k, v in response.items() if k not in ("FailureReason", "PendingDeploymentSummary",
@@ -69,6 +77,7 @@ def install(patches: MotoPatches, hosting: SageMakerHosting, account: str, regio
         hosting.delete_endpoint(endpoint_name)
 
     def update_endpoint(self: SageMakerResponse) -> ActionResult:
+        injected("UpdateEndpoint")
         name, config = self._get_param("EndpointName"), self._get_param("EndpointConfigName")
         endpoint = backend().endpoints.get(name)
         if endpoint is None:

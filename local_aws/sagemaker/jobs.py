@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from local_aws.clock import SimulatedClock
+from local_aws.faults import ApiFaults
 from local_aws.logs.writer import write_log_lines
 
 # Where SageMaker writes a job's stdout/stderr (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html).
@@ -70,34 +71,18 @@ class JobRecord:
         return self.finished.wait(timeout)
 
 
-@dataclass
-class InjectedApiError:
-    action: str
-    code: str
-    message: str
-    times: int
-
-
 class LocalJobRunner:
-    def __init__(self, client: Callable[[str], Any], clock: SimulatedClock, workdir: Path,
+    def __init__(self, client: Callable[[str], Any], clock: SimulatedClock, workdir: Path, faults: ApiFaults,
                  python: str = sys.executable) -> None:
         self.client, self.clock, self.workdir, self.python = client, clock, workdir.resolve(), python
+        self.faults = faults
         self.jobs: dict[str, JobRecord] = {}
         self.describe_wait_s = DESCRIBE_WAIT_S
-        self._api_errors: list[InjectedApiError] = []
 
-    # --- fault injection for tests and the demo --------------------------------------------------
     def inject_api_error(self, action: str, code: str = "ThrottlingException", message: str = "Rate exceeded",
                          times: int = 1) -> None:
         """Make the next `times` calls of `action` (e.g. CreateTrainingJob) fail as AWS would."""
-        self._api_errors.append(InjectedApiError(action, code, message, times))
-
-    def take_api_error(self, action: str) -> InjectedApiError | None:
-        for err in self._api_errors:
-            if err.action == action and err.times > 0:
-                err.times -= 1
-                return err
-        return None
+        self.faults.inject(action, code, message, times)
 
     # --- running jobs ------------------------------------------------------------------------------
     def start(self, kind: str, name: str, spec: dict[str, Any]) -> JobRecord:

@@ -231,7 +231,8 @@ SDK_SERVICE_NAMES = {"sfn": "stepfunctions", "cloudwatchlogs": "logs", "eventbri
 ERROR_PREFIXES = {"SageMaker": "sagemaker", "SNS": "sns", "Sns": "sns", "Lambda": "lambda", "S3": "s3",
                   "SQS": "sqs", "Sqs": "sqs", "DynamoDB": "dynamodb", "DynamoDb": "dynamodb", "Sfn": "stepfunctions",
                   "SFN": "stepfunctions", "EventBridge": "events", "Kinesis": "kinesis", "Firehose": "firehose",
-                  "CloudWatch": "cloudwatch", "Glue": "glue", "Athena": "athena", "Kms": "kms", "KMS": "kms"}
+                  "CloudWatch": "cloudwatch", "Glue": "glue", "Athena": "athena", "Kms": "kms", "KMS": "kms",
+                  "ApplicationAutoScaling": "application-autoscaling"}
 # https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
 STATES_ERRORS = frozenset({
     "States.ALL", "States.DataLimitExceeded", "States.ExceedToleratedFailureThreshold", "States.HeartbeatTimeout",
@@ -297,6 +298,15 @@ def parse_task_resource(resource: str) -> tuple[Integration | None, str | None]:
     return None, None
 
 
+# AWS models write "any XML character" with a UTF-16 surrogate-pair range, which Python's regex rejects:
+# the same set, in code points.
+_SURROGATE_PAIR_RANGE = "\\uD800\\uDC00-\\uDBFF\\uDFFF"
+
+
+def _python_pattern(pattern: str | None) -> str | None:
+    return pattern.replace(_SURROGATE_PAIR_RANGE, "\\U00010000-\\U0010FFFF") if pattern else pattern
+
+
 def validate_value(value: Any, shape: Any, path: str, *, any_type: frozenset[str] = frozenset()) -> list[str]:
     """Findings for a static value against a botocore shape (recursively); keys ending '.$' are checked by name."""
     kind = shape.type_name
@@ -350,7 +360,7 @@ def validate_value(value: Any, shape: Any, path: str, *, any_type: frozenset[str
         found = _bounds(len(value), shape, path, "characters")
         if shape.enum and value not in shape.enum:
             found.append(f"{path}: {value!r} is not one of {shape.enum}")
-        pattern = shape.metadata.get("pattern")
+        pattern = _python_pattern(shape.metadata.get("pattern"))
         if pattern and not regex.fullmatch(pattern, value):
             found.append(f"{path}: {value!r} does not match the pattern {pattern} ({shape.name})")
         return found

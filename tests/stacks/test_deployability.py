@@ -43,13 +43,14 @@ def _report(findings: list[str]) -> str:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_templates_resolve_with_no_cross_stack_imports(resolved: dict[str, Assembly], profile: str,
                                                        templates: dict[str, dict[str, dict]]) -> None:
-    """The training stack names what it uses of the data stack; no Fn::ImportValue locks the two together."""
-    assert "Fn::ImportValue" not in json.dumps(templates[profile]["TrainingPipeline"])
-    machines = list(state_machines(resolved[profile]))
-    assert [(stack, machine[:len("TrainingPipeline")]) for stack, machine, _ in machines] == [
-        ("TrainingPipeline", "TrainingPipeline")]
-    text = json.dumps(machines[0][2])
-    assert f":kms:{LONGEST_REGION}:{ACCOUNT}:key/" in text, "the key ARN is followed into the data stack via SSM"
+    """Stacks name what they use of each other; no Fn::ImportValue locks them together."""
+    for stack in ("TrainingPipeline", "Serving"):
+        assert "Fn::ImportValue" not in json.dumps(templates[profile][stack]), stack
+    machines = {stack: definition for stack, _, definition in state_machines(resolved[profile])}
+    assert set(machines) == {"TrainingPipeline", "Serving"}
+    for definition in machines.values():
+        text = json.dumps(definition)
+        assert f":kms:{LONGEST_REGION}:{ACCOUNT}:key/" in text, "the key ARN is followed into the data stack via SSM"
 
 
 @pytest.mark.parametrize("profile", PROFILES)

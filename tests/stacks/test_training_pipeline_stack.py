@@ -39,7 +39,7 @@ def resolved(templates: dict[str, dict[str, dict]]) -> dict[str, Assembly]:
 
 
 def _definition(resolved: dict[str, Assembly], profile: str) -> dict[str, Any]:
-    ((_, _, definition),) = state_machines(resolved[profile])
+    (definition,) = [d for stack, _, d in state_machines(resolved[profile]) if stack == "TrainingPipeline"]
     return definition
 
 
@@ -197,7 +197,8 @@ def test_every_log_group_is_encrypted_with_the_data_key_that_lets_logs_use_it(re
     assert len(patterns) == len(LOG_GROUP_PREFIXES)
     groups = [(stack, g) for stack, t in assembly.templates.items()
               for g in _resources(t, "AWS::Logs::LogGroup").values()]
-    assert len(groups) == 3  # state machine, quality gate, Firehose delivery errors
+    # training and deploy state machines, quality gate and deploy helper functions, Firehose delivery errors
+    assert len(groups) == 5
     for stack, group in groups:
         props = assembly.resolve(group["Properties"], stack)
         assert props.get("KmsKeyId") == key_arn, props

@@ -1,0 +1,111 @@
+"""The synthesized deploy workflow on the local AWS: first deploy, guarded updates, rollbacks, clear failures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from serving_kit import RECORDS, Serving
+
+from mlops_demo.endpoint_traffic import EndpointTraffic
+
+
+def _alerts(serving: Serving) -> str:
+    sqs = serving.aws.client("sqs")
+    url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    serving.aws.client("sns").subscribe(TopicArn=serving.stacks["DataFoundation"].outputs["AlertsTopicArn"],
+                                        Protocol="sqs", Endpoint=arn)
+    return url
+
+
+def _messages(serving: Serving, url: str) -> list[str]:
+    got = serving.aws.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"])["Subject"] + ": " + json.loads(m["Body"])["Message"] for m in got]
+
+
+def _first_deploy(serving: Serving) -> tuple[str, str]:
+    arn, url = serving.register("champion-job")
+    (execution,) = serving.deploys()
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    return arn, url
+
+
+@pytest.mark.slow
+def test_an_approved_package_is_deployed_and_serves_with_the_real_inference_code(serving: Serving) -> None:
+    inbox = _alerts(serving)
+    arn, _ = _first_deploy(serving)
+    assert serving.package(arn)["CustomerMetadataProperties"]["deployment_status"] == "deployed"
+    assert serving.live_config().startswith("fraud-")
+    out = serving.predict(5)
+    assert out["model_version"] == "champion-job" and len(out["predictions"]) == 5
+    assert any(m.startswith("mlops-demo: model deployed") and arn in m for m in _messages(serving, inbox))
+    assert serving.aws.hosting.endpoints[serving.endpoint].capture is not None, "data capture is configured"
+
+
+@pytest.mark.slow
+def test_a_bad_candidate_is_rolled_back_by_the_guardrails_and_reported_as_a_failed_deployment(
+        serving: Serving) -> None:
+    _first_deploy(serving)
+    champion_config = serving.live_config()
+    traffic = EndpointTraffic(serving.aws, serving.endpoint, RECORDS, per_second=2)
+    traffic.start()
+    bad, bad_url = serving.register("candidate-job", status="PendingManualApproval")
+    serving.aws.hosting.inject_fault(bad_url, error_share=1.0)
+    serving.aws.client("sagemaker").update_model_package(ModelPackageArn=bad, ModelApprovalStatus="Approved")
+    latest = serving.deploys()[0]
+    traffic.stop()
+
+    assert latest["status"] == "FAILED" and latest["error"] == "DeploymentRolledBack", latest
+    assert "endpoint-5xx-rate" in latest["cause"] and champion_config in latest["cause"]
+    assert serving.live_config() == champion_config, "the old config is live again"
+    meta = serving.package(bad)["CustomerMetadataProperties"]
+    assert meta["deployment_status"] == "rolled_back" and "endpoint-5xx-rate" in meta["rollback_reason"]
+    assert serving.predict()["model_version"] == "champion-job"
+    seen = traffic.window(0)
+    assert seen.answered["champion-job"] > 0 and "candidate-job" not in seen.answered
+
+
+@pytest.mark.slow
+def test_a_good_candidate_replaces_the_champion_and_a_rollback_restores_it(serving: Serving) -> None:
+    champion, _ = _first_deploy(serving)
+    candidate, _ = serving.register("candidate-job")
+    assert serving.deploys()[0]["status"] == "SUCCEEDED"
+    assert serving.predict()["model_version"] == "candidate-job"
+
+    sfn = serving.aws.client("stepfunctions")
+    sfn.start_execution(stateMachineArn=serving.deploy_arn, input=json.dumps(
+        {"rollback": True, "reason": "precision fell after the deployment"}))
+    latest = serving.deploys()[0]
+    assert latest["status"] == "SUCCEEDED", latest.get("cause")
+    assert serving.predict()["model_version"] == "champion-job"
+    withdrawn = serving.package(candidate)
+    assert withdrawn["ModelApprovalStatus"] == "Rejected"
+    assert withdrawn["CustomerMetadataProperties"]["deployment_status"] == "withdrawn"
+    assert "precision fell" in withdrawn["CustomerMetadataProperties"]["withdrawn_reason"]
+    assert serving.package(champion)["ModelApprovalStatus"] == "Approved"
+
+
+@pytest.mark.slow
+def test_a_package_that_is_not_approved_is_refused_with_the_reason(serving: Serving) -> None:
+    pending, _ = serving.register("pending-job", status="PendingManualApproval")
+    serving.aws.client("stepfunctions").start_execution(stateMachineArn=serving.deploy_arn, input=json.dumps(
+        {"model_package_arn": pending}))
+    (execution,) = serving.deploys()
+    assert execution["status"] == "FAILED" and execution["error"] == "DeploymentFailed"
+    assert "PackageNotApproved" in execution["cause"] and "PendingManualApproval" in execution["cause"]
+    assert serving.aws.hosting.endpoints == {}, "nothing was deployed"
+
+
+@pytest.mark.slow
+def test_throttled_sagemaker_calls_are_retried_and_a_repeated_event_changes_nothing(serving: Serving) -> None:
+    serving.aws.faults.inject("CreateEndpoint", "ThrottlingException", times=1)
+    arn, _ = _first_deploy(serving)
+    history = serving.aws.client("stepfunctions").get_execution_history(
+        executionArn=serving.executions()[0]["executionArn"], maxResults=1000)["events"]
+    assert any("ThrottlingException" in json.dumps(e, default=str) for e in history if e["type"] == "TaskFailed")
+    serving.aws.client("sagemaker").update_model_package(ModelPackageArn=arn, ApprovalDescription="looked at it")
+    latest = serving.settle()[0]
+    assert latest["status"] == "SUCCEEDED"
+    assert "AlreadyHandled" in json.dumps(default=str, obj=serving.aws.client("stepfunctions").get_execution_history(
+        executionArn=latest["executionArn"], maxResults=1000)["events"])
