@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--for-training", type=_profile, metavar="PROFILE", default=None,
                    help="place the data in that profile's training window as of now (to seed a real sandbox)")
 
+    p = sub.add_parser("rollback", help="put the previous known-good model back on the endpoint (deploy workflow)")
+    p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
+    p.add_argument("--reason", required=True, help="why: recorded on the withdrawn package and in the notice")
+    p.add_argument("--endpoint-url", default=None,
+                   help="a local AWS served by `mlops-demo serve` (default: AWS, with your credentials)")
+
     p = sub.add_parser("config", help="print the validated config of a profile as JSON")
     p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
     return parser
@@ -134,12 +140,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         if result.lost:
             print(f"mlops-demo: {result.lost} records were lost", file=sys.stderr)
             return 1
+        if result.serving_failed:
+            print("mlops-demo: the approved model was not served as the story expects (see above)", file=sys.stderr)
+            return 1
         if not result.training_succeeded:
             print("mlops-demo: the training pipeline did not succeed (see above)", file=sys.stderr)
             return 1
         return 0
     if args.command == "serve":
         return _serve(args)
+    if args.command == "rollback":
+        return _rollback(args)
     raise AssertionError(args.command)
 
 
@@ -166,6 +177,17 @@ def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from mlops_demo.rollback import start_rollback
+
+    described = start_rollback(args.profile, args.reason, endpoint_url=args.endpoint_url)
+    print(f"rollback {described['executionArn'].rsplit(':', 1)[-1]}: {described['status']}")
+    if described["status"] != "SUCCEEDED":
+        print(f"mlops-demo: {described.get('error', '')}: {described.get('cause', 'still running')}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -41,22 +41,36 @@ class DemoResult:
         training = self.get("training")
         return bool(training and training.succeeded)
 
+    @property
+    def serving_failed(self) -> bool:
+        """The gate approved a model, yet the story could not serve it, or a deployment ended unexpectedly."""
+        training, serve = self.get("training"), self.get("serve")
+        if not training or training.gate.get("status") != "Approved" or serve is None:
+            return False
+        canary, promote = self.get("canary"), self.get("promote")
+        return (not serve.live or (canary is not None and canary.live_config_after != canary.champion_config)
+                or (promote is not None and promote.story.execution is not None
+                    and promote.story.execution.status != "SUCCEEDED"))
+
     def summary_rows(self) -> list[Row]:
-        rows = [row for result in self.results.values() for row in result.summary_rows()]
+        rows = [row for result in self.results.values() if result is not None for row in result.summary_rows()]
         return rows + [(f"time: {k}", f"{v:.2f} s", "measured-local") for k, v in self.timings.items()]
 
 
 def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult:
     console = console or Console()
-    config = load_config(options.profile)
+    overrides = options.config_overrides()
+    config = load_config(options.profile, overrides)
     ctx = StoryContext(options, config, console, assembly=options.workdir / f"cdk.out-{config.name}")
     result = DemoResult()
     wall = time.perf_counter()
     console.say(f"mlops-demo on the local AWS: profile '{config.name}', {options.transactions:,} "
                 f"transactions, seed {options.seed}, scenario '{options.scenario}'")
+    if overrides:
+        console.say(f"demo overrides of the profile (so a canary is possible): {overrides}")
     with console.step(f"Synthesizing the CDK app (profile {config.name}) into {ctx.assembly}"):
         started = time.perf_counter()
-        synthesize(config.name, ctx.assembly)
+        synthesize(config.name, ctx.assembly, overrides or None)
         result.timings["synth"] = time.perf_counter() - started
 
     with local_aws(serve_port=options.serve_port, workdir=options.workdir / "runtime") as aws:
@@ -71,6 +85,8 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
                 result.timings[stage.NAME] = time.perf_counter() - started
                 ctx.results[stage.NAME] = result.results[stage.NAME] = stage_result
                 stage.report(console, stage_result)
+        if ctx.traffic is not None:
+            ctx.traffic.stop()
         result.timings["total"] = time.perf_counter() - wall
         _summary(console, result)
         if options.serve_port is not None and options.linger:

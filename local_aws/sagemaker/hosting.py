@@ -134,6 +134,15 @@ class InvokeResult:
 
 
 @dataclass
+class InvocationRecord:
+    at: float  # simulated seconds
+    endpoint: str
+    fleet_config: str  # which fleet answered: the endpoint config it was provisioned from
+    status: int
+    model_latency_us: float
+
+
+@dataclass
 class HostingSettings:
     provision_seconds: float = 300.0  # SageMaker takes minutes to bring up instances
     rollback_seconds: float = 60.0
@@ -150,6 +159,7 @@ class SageMakerHosting:
         self.settings = settings or HostingSettings()
         self.endpoints: dict[str, HostedEndpoint] = {}
         self.timeline: list[TimelineEvent] = []
+        self.invocations: list[InvocationRecord] = []
         self.faults: dict[str, Fault] = {}  # model data URL (or any substring of it) -> fault
         self.serve_http = False
         self._rng = random.Random(seed)
@@ -229,6 +239,8 @@ class SageMakerHosting:
         result = InvokeResult(response.status, response.body, response.content_type, fleet.variant_name,
                               fleet.config_name, response.model_latency_us, overhead, response.error)
         self._publish_metrics(endpoint.name, result)
+        self.invocations.append(InvocationRecord(self.clock.elapsed_seconds, endpoint.name, fleet.config_name,
+                                                 response.status, response.model_latency_us))
         if endpoint.capture is not None and response.status == 200:
             endpoint.capture.record(fleet.variant_name, body, content_type or "application/json",
                                     response.body, response.content_type, inference_id)

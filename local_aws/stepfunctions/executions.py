@@ -24,6 +24,7 @@ class ExecutionResult:
     transitions: int = 0  # entered states: what Standard workflows bill
     wall_seconds: float = 0.0
     simulated_seconds: float = 0.0
+    started_at: float = 0.0  # simulated-clock seconds since the clock's start
 
 
 def run_execution(aws: LocalAws, state_machine_arn: str, name: str, payload: dict[str, Any] | None = None, *,
@@ -32,10 +33,18 @@ def run_execution(aws: LocalAws, state_machine_arn: str, name: str, payload: dic
 
     `on_state(name, t)` hears each state as it is entered, `t` being the simulated-clock seconds of its
     history event (when it was entered, not when this follower saw it)."""
+    sim_start = aws.clock.elapsed_seconds
+    arn = aws.client("stepfunctions").start_execution(stateMachineArn=state_machine_arn, name=name,
+                                                      input=json.dumps(payload or {}))["executionArn"]
+    return follow_execution(aws, arn, on_state=on_state, timeout_s=timeout_s, since=sim_start)
+
+
+def follow_execution(aws: LocalAws, arn: str, *, on_state: Callable[[str, float], Any] | None = None,
+                     timeout_s: float = 600.0, since: float | None = None) -> ExecutionResult:
+    """Wait for a running (or finished) execution, e.g. one an EventBridge rule started."""
     sfn = aws.client("stepfunctions")
-    started, sim_start = time.perf_counter(), aws.clock.elapsed_seconds
-    arn = sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
-                              input=json.dumps(payload or {}))["executionArn"]
+    started = time.perf_counter()
+    sim_start = aws.clock.elapsed_seconds if since is None else since
     states: list[str] = []
     seen = 0
     while True:
@@ -53,12 +62,20 @@ def run_execution(aws: LocalAws, state_machine_arn: str, name: str, payload: dic
         if done:
             break
         if time.perf_counter() - started > timeout_s:
-            raise TimeoutError(f"execution {name} still RUNNING after {timeout_s:.0f} s (wall clock)")
+            raise TimeoutError(f"execution {arn} still RUNNING after {timeout_s:.0f} s (wall clock)")
         time.sleep(0.02)  # waiting for the interpreter thread, not for simulated time
     return ExecutionResult(
         arn=arn, status=desc["status"], output=json.loads(desc["output"]) if desc.get("output") else None,
         error=desc.get("error"), cause=desc.get("cause"), states=states, transitions=len(states),
-        wall_seconds=time.perf_counter() - started, simulated_seconds=aws.clock.elapsed_seconds - sim_start)
+        wall_seconds=time.perf_counter() - started, simulated_seconds=aws.clock.elapsed_seconds - sim_start,
+        started_at=(desc["startDate"] - aws.clock.start).total_seconds())
+
+
+def executions_of(aws: LocalAws, state_machine_arn: str) -> list[str]:
+    """Execution ARNs of a state machine, oldest first."""
+    sfn = aws.client("stepfunctions")
+    found = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1000)["executions"]
+    return [e["executionArn"] for e in sorted(found, key=lambda e: e["startDate"])]
 
 
 def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:

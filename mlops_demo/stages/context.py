@@ -24,6 +24,20 @@ class DemoOptions:
     workdir: Path = Path(".local-aws")
     serve_port: int | None = None  # also serve the local AWS on 127.0.0.1 while the demo runs
     linger: bool = False  # with serve_port: keep serving after the story until Ctrl-C
+    # Profile keys the demo overrides (printed at the start): a canary needs at least two instances, and the
+    # sandbox's one instance can only deploy all at once.
+    overrides: dict[str, Any] | None = None
+
+    def config_overrides(self) -> dict[str, Any]:
+        if self.overrides is not None:
+            return self.overrides
+        return DEMO_OVERRIDES.get(self.profile, {})
+
+
+DEMO_OVERRIDES: dict[str, dict[str, Any]] = {
+    "sandbox": {"endpoint_instance_count": 2, "endpoint_max_instance_count": 2, "deployment_strategy": "canary",
+                "canary_traffic_percent": 50},
+}
 
 
 @dataclass
@@ -35,6 +49,7 @@ class StoryContext:
     aws: LocalAws | None = None
     stacks: dict[str, StackDeployment] = field(default_factory=dict)  # by artifact id
     batch: TransactionBatch | None = None
+    traffic: Any = None  # mlops_demo.endpoint_traffic.EndpointTraffic once the endpoint serves
     results: dict[str, Any] = field(default_factory=dict)  # stage name -> its result
 
     def outputs(self, artifact_id: str) -> dict[str, str]:

@@ -47,12 +47,18 @@ def title(ctx: StoryContext) -> str:
 
 
 def run(ctx: StoryContext) -> TrainingResult:
+    return train(ctx, f"demo-{ctx.options.seed}-{int(ctx.local.clock.start.timestamp())}", verbose=True)
+
+
+def train(ctx: StoryContext, run_name: str, *, verbose: bool) -> TrainingResult:
+    """One run of the synthesized training pipeline; with `verbose`, every state as it is entered."""
     aws = ctx.local
-    run_name = f"demo-{ctx.options.seed}-{int(aws.clock.start.timestamp())}"
+    jobs_before = set(aws.jobs.jobs)
     execution = run_execution(
         aws, ctx.outputs("TrainingPipeline")["TrainingStateMachineArn"], run_name,
-        on_state=lambda state, t: ctx.console.say(f"    -> {state:<24} [simulated-clock t+{t:.0f} s]"))
-    result = TrainingResult(run_name, execution, jobs=list(aws.jobs.jobs.values()))
+        on_state=(lambda state, t: ctx.console.say(f"    -> {state:<24} [simulated-clock t+{t:.0f} s]"))
+        if verbose else None)
+    result = TrainingResult(run_name, execution, jobs=[j for n, j in aws.jobs.jobs.items() if n not in jobs_before])
     if result.succeeded:
         curated = ctx.outputs("DataFoundation")["CuratedBucketName"]
         body = aws.client("s3").get_object(Bucket=curated, Key=f"runs/{run_name}/evaluation/evaluation.json")["Body"]

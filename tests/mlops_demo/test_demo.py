@@ -11,17 +11,25 @@ from mlops_demo.cli import main
 
 
 @pytest.mark.slow
-def test_demo_streams_archives_and_trains_a_gated_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--transactions", "12000", "--seed", "11", "--workdir", str(tmp_path)])
+def test_demo_streams_trains_deploys_rolls_back_a_bad_canary_and_promotes_a_retrain(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--transactions", "20000", "--seed", "7", "--workdir", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "MlopsDemo-sandbox-DataFoundation: CREATE_COMPLETE" in out
     assert "not emulated: Custom::S3AutoDeleteObjects" in out
-    assert re.search(r"records sent to Kinesis\s+12,000 \(0 failed\)", out)
-    assert re.search(r"records archived in S3\s+12,000 in \d+ objects", out)
+    assert re.search(r"records sent to Kinesis\s+20,000 \(0 failed\)", out)
+    assert re.search(r"records archived in S3\s+20,000 in \d+ objects", out)
     assert re.search(r"records lost / duplicated\s+0 / 0", out)
     assert re.search(r"training pipeline\s+SUCCEEDED", out)
-    assert re.search(r"gate decision\s+(Approved|Rejected)", out)
+    assert re.search(r"gate decision\s+Approved", out)
+    assert re.search(r"first deployment\s+SUCCEEDED", out)
+    assert re.search(r"bad candidate \(canary\)\s+FAILED \(DeploymentRolledBack\)", out)
+    assert re.search(r"requests failed on the champion during it\s+0 ", out)
+    assert "endpoint RollingBack: auto-rollback: alarm mlops-demo-sandbox-endpoint-5xx-rate in ALARM" in out
+    assert re.search(r"candidate deployment \(canary\)\s+SUCCEEDED", out)
+    decision = int(re.search(r"rollback decision after traffic shift\s+(\d+) s", out).group(1))
+    assert decision <= 3 * 60, "the rollback is decided within three alarm periods"
     for state in ("Preprocess", "Train", "Evaluate", "ApplyQualityGate", "Register"):
         assert f"-> {state} " in out
     assert "PR-AUC" in out and "precision" in out and "Brier" in out

@@ -7,6 +7,7 @@ import json
 import pytest
 from serving_kit import RECORDS, Serving
 
+from mlops_demo.cli import main
 from mlops_demo.endpoint_traffic import EndpointTraffic
 
 
@@ -73,9 +74,7 @@ def test_a_good_candidate_replaces_the_champion_and_a_rollback_restores_it(servi
     assert serving.deploys()[0]["status"] == "SUCCEEDED"
     assert serving.predict()["model_version"] == "candidate-job"
 
-    sfn = serving.aws.client("stepfunctions")
-    sfn.start_execution(stateMachineArn=serving.deploy_arn, input=json.dumps(
-        {"rollback": True, "reason": "precision fell after the deployment"}))
+    assert main(["rollback", "--profile", "sandbox", "--reason", "precision fell after the deployment"]) == 0
     latest = serving.deploys()[0]
     assert latest["status"] == "SUCCEEDED", latest.get("cause")
     assert serving.predict()["model_version"] == "champion-job"
