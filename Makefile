@@ -45,7 +45,9 @@ synth: $(PY_STAMP) $(NODE_STAMP)
 deploy: $(PY_STAMP) $(NODE_STAMP)
 	npx --no-install cdk deploy --all --no-notices -c profile=$(PROFILE)
 
+# The deploy workflow's endpoint is not a CloudFormation resource: delete it first, or it keeps billing.
 destroy: $(PY_STAMP) $(NODE_STAMP)
+	$(BIN)/mlops-demo teardown --profile $(PROFILE)
 	npx --no-install cdk destroy --all --no-notices -c profile=$(PROFILE)
 
 clean:

@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--endpoint-url", default=None,
                    help="a local AWS served by `mlops-demo serve` (default: AWS, with your credentials)")
 
+    p = sub.add_parser("teardown", help="delete the endpoint, configs and models the deploy workflow created")
+    p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
+    p.add_argument("--endpoint-url", default=None, help="a local AWS served by `mlops-demo serve` (default: AWS)")
+
     p = sub.add_parser("config", help="print the validated config of a profile as JSON")
     p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
     return parser
@@ -151,6 +155,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _serve(args)
     if args.command == "rollback":
         return _rollback(args)
+    if args.command == "teardown":
+        from mlops_demo.teardown import teardown
+
+        for item in teardown(args.profile, endpoint_url=args.endpoint_url) or ["nothing to delete"]:
+            print(f"deleted {item}" if item != "nothing to delete" else item)
+        return 0
     raise AssertionError(args.command)
 
 

@@ -108,3 +108,12 @@ def test_throttled_sagemaker_calls_are_retried_and_a_repeated_event_changes_noth
     assert latest["status"] == "SUCCEEDED"
     assert "AlreadyHandled" in json.dumps(default=str, obj=serving.aws.client("stepfunctions").get_execution_history(
         executionArn=latest["executionArn"], maxResults=1000)["events"])
+
+
+@pytest.mark.slow
+def test_teardown_deletes_what_the_workflow_created(serving: Serving) -> None:
+    _first_deploy(serving)
+    assert main(["teardown", "--profile", "sandbox"]) == 0
+    sm = serving.aws.client("sagemaker")
+    assert sm.list_endpoints()["Endpoints"] == []
+    assert sm.list_endpoint_configs()["EndpointConfigs"] == [] and sm.list_models()["Models"] == []
