@@ -21,9 +21,11 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
+from moto.cloudwatch.models import cloudwatch_backends
 
 from local_aws import timestamps
 from local_aws.awslambda import hooks as lambda_hooks
+from local_aws.awslambda.event_sources import KinesisEventSources
 from local_aws.awslambda.runtime import InProcessLambdaRunner
 from local_aws.clock import SimulatedClock
 from local_aws.cloudformation.models import register_cloudformation_models
@@ -82,6 +84,7 @@ class LocalAws:
     firehose: FirehoseService = field(init=False)
     hosting: SageMakerHosting = field(init=False)  # real-time endpoints running the real inference code
     events: EventTargets = field(init=False)  # EventBridge deliveries to Step Functions and Lambda
+    event_sources: KinesisEventSources = field(init=False)  # Kinesis -> Lambda, polled on the clock
     alarms: CloudWatchAlarms = field(init=False)  # metric alarms evaluated on the clock
     patches: MotoPatches = field(default_factory=MotoPatches)
     faults: ApiFaults = field(default_factory=ApiFaults)  # injected API errors (throttling, ...)
@@ -93,6 +96,7 @@ class LocalAws:
         self.lambdas = InProcessLambdaRunner(self.workdir)
         self.firehose = FirehoseService(self)
         self.events = EventTargets(self)
+        self.event_sources = KinesisEventSources(self)
         self.hosting = SageMakerHosting(self.clock, self.workdir, hosting_hooks.backend_api(self),
                                         hosting_hooks.put_metrics(self))
         self.alarms = CloudWatchAlarms(self)
@@ -114,19 +118,24 @@ class LocalAws:
     def write_logs(self, group: str, stream: str, lines: list[str], first_ms: int) -> None:
         write_log_lines(self.client("logs"), group, stream, lines, first_ms)
 
+    def put_metric_data(self, namespace: str, metric_data: list[dict[str, Any]]) -> None:
+        """Store datapoints straight into moto's CloudWatch (no HTTP round trip); timestamps naive UTC."""
+        cloudwatch_backends[self.account_id][self.region].put_metric_data(namespace, metric_data)
+
     def install(self) -> None:
         """Every patch of moto and every emulated service, through one registry."""
         register_cloudformation_models()
         timestamps.install(self.patches, self.clock)
         iam_conditions.install(self.patches)
         sagemaker_hooks.install(self.patches, self.jobs, self.clock)
-        lambda_hooks.install(self.patches, self.lambdas, self.clock, self.write_logs)
+        lambda_hooks.install(self.patches, self.lambdas, self.clock, self.write_logs, self.put_metric_data)
         logs_hooks.install(self.patches)
         stepfunctions_hooks.install(self.patches, self.clock)
         kinesis_hooks.install(self.patches, self.streams)
         hosting_hooks.install(self.patches, self.hosting, self.faults, self.account_id, self.region)
         events_hooks.install(self.patches, self.events, self.account_id, self.region)
         self.streams.subscribe_all(self.firehose.on_stream_activity)
+        self.streams.subscribe_all(self.event_sources.on_stream_activity)
         self.alarms.install(self.patches)
         self.alarms.start()
 
