@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_demo, bench_platform, bench_simulator, bench_training
+from benchmarks import bench_demo, bench_platform, bench_serving, bench_simulator, bench_training
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -24,6 +24,14 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "training_pipeline_wall": ("<= 60 s on 200,000 transactions", lambda v: v <= 60),
     "training_state_transitions": ("<= 200 per run", lambda v: v <= 200),
     "demo_total_wall": ("<= 120 s on 2 cores", lambda v: v <= 120),
+    "inference_model_call_p99": ("<= 2 ms in-process", lambda v: v <= 2),
+    "inference_invoke_p99": ("<= 2 ms in-process", lambda v: v <= 2),
+    "inference_http_p99": ("<= 10 ms over local HTTP", lambda v: v <= 10),
+    "inference_http_nodelay_p99": ("<= 10 ms over local HTTP", lambda v: v <= 10),
+    "serving_capacity_single_record": ("> 0: some load keeps p99 <= 100 ms", lambda v: v > 0),
+    "serving_capacity_batch_100": ("> 0: some load keeps p99 <= 100 ms", lambda v: v > 0),
+    "serving_open_loop_p99_single_record": ("<= 100 ms at the autoscaling target's load", lambda v: v <= 100),
+    "serving_open_loop_p99_batch_100": ("<= 100 ms at the autoscaling target's load", lambda v: v <= 100),
 }
 
 
@@ -62,7 +70,8 @@ def write_results(figures: list[dict[str, Any]]) -> None:
                      f"| {details} |")
     lines += ["", "Model-quality figures are reproducible: the benchmark pins the run's as-of (execution input",
               "`{\"as_of\": ...}`) and the simulator's seed, so the same data trains the same model every run.",
-              "", "Reproduce: `make bench` (about two minutes on 2 cores).", ""]
+              "", "Reproduce: `make bench` (about ten minutes on 2 cores; the serving load test takes about six).",
+              ""]
     RESULTS.write_text("\n".join(lines))
 
 
@@ -72,7 +81,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
     figures: list[dict[str, Any]] = []
-    for bench in (bench_simulator.run, bench_training.run, bench_demo.run,
+    for bench in (bench_simulator.run, bench_training.run, lambda: bench_serving.run(write=not args.no_write),
+                  bench_demo.run,
                   lambda: bench_platform.run(include_test_suite=not args.quick)):
         for figure in bench():
             print(json.dumps(figure), flush=True)
