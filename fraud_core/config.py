@@ -51,6 +51,13 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_5xx_rate_percent": (0.0, 100.0),
     "max_4xx_rate_percent": (0.0, 100.0),
     "max_model_latency_p99_ms": (1.0, 60_000.0),
+    "scoring_batch_size": (1, 1000),  # one endpoint request per batch: the inference handler takes <= 1000
+    "scoring_batching_window_seconds": (0, 300),
+    "scoring_parallelization": (1, 10),
+    "scoring_max_retries": (0, 10_000),
+    "scoring_max_record_age_seconds": (60, 604_800),
+    "scoring_iterator_age_alarm_seconds": (10, 86_400),
+    "scoring_memory_mb": (128, 10_240),
     "pr_auc_floor": (0.0, 1.0),
     "champion_tolerance": (0.0, 0.5),
     "cost_false_negative": (0.01, 1e6),
@@ -101,6 +108,14 @@ class ProfileConfig:
     max_5xx_rate_percent: float  # server errors per invocation, percent
     max_4xx_rate_percent: float  # client errors per invocation, percent (a model rejecting valid traffic)
     max_model_latency_p99_ms: float
+    # Streaming scoring: the Lambda on the transactions stream and its event source mapping (ADR 0007).
+    scoring_batch_size: int
+    scoring_batching_window_seconds: int
+    scoring_parallelization: int  # concurrent batches per shard (ordering kept per partition key)
+    scoring_max_retries: int
+    scoring_max_record_age_seconds: int  # then the batch goes to the on-failure queue for a redrive
+    scoring_iterator_age_alarm_seconds: int
+    scoring_memory_mb: int
     # Training pipeline: quality gate, costs for threshold choice, SageMaker jobs, schedule.
     pr_auc_floor: float
     champion_tolerance: float
@@ -165,6 +180,10 @@ def _check_serving(values: Mapping[str, Any]) -> None:
     if values["alarm_datapoints_to_alarm"] > values["alarm_evaluation_periods"]:
         raise ConfigError("alarm_datapoints_to_alarm", "must be <= alarm_evaluation_periods (M out of N)",
                           values["alarm_datapoints_to_alarm"])
+    age, retention = values["scoring_max_record_age_seconds"], values["kinesis_retention_hours"] * 3600
+    if age + 3600 > retention:
+        raise ConfigError("scoring_max_record_age_seconds", f"must leave at least an hour of stream retention "
+                          f"({retention} s) for a redrive to read discarded records back", age)
     period = values["alarm_period_seconds"]
     if period not in (10, 20, 30) and period % 60:
         raise ConfigError("alarm_period_seconds", "must be 10, 20, 30 or a multiple of 60 (CloudWatch periods)",
@@ -229,6 +248,13 @@ PROFILES: dict[str, dict[str, Any]] = {
         "max_5xx_rate_percent": 1.0,
         "max_4xx_rate_percent": 5.0,
         "max_model_latency_p99_ms": 100.0,
+        "scoring_batch_size": 100,
+        "scoring_batching_window_seconds": 1,
+        "scoring_parallelization": 1,
+        "scoring_max_retries": 3,
+        "scoring_max_record_age_seconds": 3600,
+        "scoring_iterator_age_alarm_seconds": 300,
+        "scoring_memory_mb": 512,
         "pr_auc_floor": 0.30,
         "champion_tolerance": 0.02,
         "cost_false_negative": 150.0,
@@ -272,6 +298,13 @@ PROFILES: dict[str, dict[str, Any]] = {
         "max_5xx_rate_percent": 1.0,
         "max_4xx_rate_percent": 5.0,
         "max_model_latency_p99_ms": 50.0,
+        "scoring_batch_size": 100,  # the request shape the autoscaling target was measured with (capacity.md)
+        "scoring_batching_window_seconds": 1,
+        "scoring_parallelization": 2,
+        "scoring_max_retries": 5,
+        "scoring_max_record_age_seconds": 21_600,
+        "scoring_iterator_age_alarm_seconds": 120,
+        "scoring_memory_mb": 1024,
         "pr_auc_floor": 0.40,
         "champion_tolerance": 0.01,
         "cost_false_negative": 150.0,

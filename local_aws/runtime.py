@@ -93,7 +93,7 @@ class LocalAws:
 
     def __post_init__(self) -> None:
         self.jobs = LocalJobRunner(self.client, self.clock, self.workdir, self.faults)
-        self.lambdas = InProcessLambdaRunner(self.workdir)
+        self.lambdas = InProcessLambdaRunner(self.workdir, now=lambda: self.clock.now().timestamp())
         self.firehose = FirehoseService(self)
         self.events = EventTargets(self)
         self.event_sources = KinesisEventSources(self)

@@ -14,6 +14,7 @@ from stacks.data_foundation_stack import DataFoundationStack
 from stacks.naming import PROJECT, stack_name
 from stacks.serving_stack import ServingStack
 from stacks.sklearn_images import check_region
+from stacks.stream_scoring_stack import StreamScoringStack
 from stacks.training_pipeline_stack import TrainingPipelineStack
 
 # Feature flags are set in code, not only in cdk.json, so the CLI, tests and the local AWS synthesize
@@ -69,10 +70,17 @@ def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App,
         config=config, data=data.refs, model_package_group=training.model_group.model_package_group_name,
         description=f"{PROJECT} ({config.name}): deploy workflow (blue/green with guardrails), guard alarms",
     )
+    scoring = StreamScoringStack(
+        app, "StreamScoring",
+        stack_name=stack_name(config.name, "StreamScoring"),
+        config=config, data=data.refs, endpoint_name=serving.names.endpoint,
+        description=f"{PROJECT} ({config.name}): scoring Lambda on the transactions stream, dead letters, alarms",
+    )
     # No CloudFormation imports tie the stacks together, so the deploy order is declared: data first.
     training.add_stack_dependency(data)
     serving.add_stack_dependency(training)
-    for stack in (data, training, serving):
+    scoring.add_stack_dependency(serving)
+    for stack in (data, training, serving, scoring):
         for key, value in (("project", PROJECT), ("profile", config.name)):
             # SSM parameters stay untagged: they cost nothing to allocate, and moto 5.2.5's CloudFormation passes an
             # SSM parameter's tag map (CloudFormation's shape for this type) to an API expecting a list, so a

@@ -43,7 +43,7 @@ def scaling_target(config: ProfileConfig) -> float | None:
     if not CAPACITY_FILE.is_file():
         raise FileNotFoundError(f"{CAPACITY_FILE}: the scaling target is derived from the measured per-instance "
                                 "capacity; run `python -m benchmarks.bench_serving` to produce it")
-    return float(json.loads(CAPACITY_FILE.read_text())["target_invocations_per_instance_per_minute"])
+    return float(json.loads(CAPACITY_FILE.read_text())["autoscaling"]["target_value"])
 
 
 class ServingStack(Stack):

@@ -320,7 +320,10 @@ class TrainingPipelineStack(Stack):
                                     # Importable as is, so the container's toolkit skips its start-up
                                     # `pip install .` (which needs the network) and the model can run isolated.
                                     "PYTHONPATH": SERVING_CODE_DIR,
-                                    "SAGEMAKER_REGION": Aws.REGION}}],
+                                    "SAGEMAKER_REGION": Aws.REGION,
+                                    # One OpenMP thread per worker: with the default, one-record p99 was 1.3 s
+                                    # (threads contending per call; docs/capacity.md).
+                                    "OMP_NUM_THREADS": "1"}}],
                 "SupportedContentTypes": ["application/json"],
                 "SupportedResponseMIMETypes": ["application/json"],
             },

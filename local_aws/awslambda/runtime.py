@@ -78,8 +78,13 @@ class Invocation:
 
 
 class InProcessLambdaRunner:
-    def __init__(self, workdir: Path) -> None:
+    """Runs handlers in this process, one invocation at a time. While a handler runs, `time.time()` reads the
+    local AWS's simulated clock (when one is given), so times a function computes (lags, timestamps) agree with
+    the records and events it reads; `time.perf_counter()` and `time.monotonic()` stay real."""
+
+    def __init__(self, workdir: Path, now: Any = None) -> None:
         self.workdir = workdir.resolve()
+        self.now = now  # () -> epoch seconds on the simulated clock
         self.invocations: list[dict[str, Any]] = []
         self._handlers: dict[str, Any] = {}
         self._log = _LOG_SINK
@@ -99,7 +104,7 @@ class InProcessLambdaRunner:
             started = time.perf_counter()
             env = {**environment, "AWS_LAMBDA_FUNCTION_NAME": function_name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE":
                    str(memory), "AWS_LAMBDA_LOG_GROUP_NAME": context.log_group_name}
-            with _environment(env), redirect_stdout(self._log):
+            with _environment(env), redirect_stdout(self._log), _clock_time(self.now):
                 try:
                     payload, errored = json.dumps(fn(event, context)), False
                 except Exception as err:  # reported as the function's error, as Lambda does
@@ -137,6 +142,18 @@ class InProcessLambdaRunner:
                 sys.path.remove(str(code_dir))
             self._handlers[key] = getattr(module, attr)
         return self._handlers[key]
+
+
+@contextmanager
+def _clock_time(now: Any) -> Iterator[None]:
+    if now is None:
+        yield
+        return
+    real, time.time = time.time, now
+    try:
+        yield
+    finally:
+        time.time = real
 
 
 @contextmanager

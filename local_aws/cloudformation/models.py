@@ -99,6 +99,17 @@ class TopicPolicyModel(_PublicApiModel, CloudFormationModel):
         return name, None
 
 
+class QueuePolicyModel(_PublicApiModel, CloudFormationModel):
+    CFN_TYPE = "AWS::SQS::QueuePolicy"
+
+    @classmethod
+    def _create(cls, props: dict[str, Any], name: str, region: str, account: str) -> tuple[str, str | None]:
+        sqs = _client("sqs", region)
+        for queue_url in props["Queues"]:
+            sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+        return name, None
+
+
 class LogStreamModel(_PublicApiModel, CloudFormationModel):
     CFN_TYPE = "AWS::Logs::LogStream"
 
@@ -262,7 +273,7 @@ class StateMachineModel(MotoStateMachine, CloudFormationModel):
 
 
 OUR_MODELS: tuple[type[CloudFormationModel], ...] = (
-    BucketPolicyModel, TopicPolicyModel, LogStreamModel, DeliveryStreamModel, ModelPackageGroupModel,
+    BucketPolicyModel, TopicPolicyModel, QueuePolicyModel, LogStreamModel, DeliveryStreamModel, ModelPackageGroupModel,
     MetricAlarmModel, BucketModel, KinesisStreamModel, StateMachineModel,
 )
 

@@ -82,7 +82,9 @@ class ContainerResponse:
     status: int
     body: bytes
     content_type: str
-    model_latency_us: float  # measured-local: the handler's own time
+    # measured-local: the handler's CPU time on its thread. On a shared laptop wall time swings with load and
+    # would trip latency alarms at random; CPU time is what the model costs (docs/local-aws.md).
+    model_latency_us: float
     error: str | None = None  # what the container logged for a 5xx
 
 
@@ -144,16 +146,16 @@ class FrameworkContainer:
         default_accept = self.spec.environment.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", JSON)
         accept = default_accept if not accept or accept == "*/*" else accept
         content: Any = body.decode("utf-8", errors="replace") if ctype in UTF8_TYPES else body
-        started = time.perf_counter()
         try:
             with self._lock:  # one model-server worker per container: requests are served one at a time
+                started = time.thread_time()
                 result = self._transform(self._model, content, ctype, accept)
+                latency = (time.thread_time() - started) * 1e6
         except Exception as err:  # the toolkit re-raises it as ClientError: Flask answers 500
-            latency = (time.perf_counter() - started) * 1e6
+            latency = (time.thread_time() - started) * 1e6
             detail = f"{type(err).__name__}: {err}"
             self.log.append(f"ClientError: {detail}")
             return ContainerResponse(500, FLASK_500_PAGE.encode(), "text/html; charset=utf-8", latency, detail)
-        latency = (time.perf_counter() - started) * 1e6
         if isinstance(result, tuple):  # (body, content_type): the toolkit answers 200
             return ContainerResponse(200, _bytes(result[0]), str(result[1]), latency)
         status = int(getattr(result, "status_code", 200))

@@ -17,6 +17,7 @@ def serve_container(container: FrameworkContainer, port: int = 0) -> str:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else every keep-alive response waits ~40 ms for the client's ACK
 
         def do_GET(self) -> None:
             if self.path != "/ping":
@@ -46,7 +47,10 @@ def serve_container(container: FrameworkContainer, port: int = 0) -> str:
         def log_message(self, format: str, *args: object) -> None:
             return  # the container's requests are not console output
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # many clients connecting at once are queued, not reset
+
+    server = Server(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="sagemaker-container-http", daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}"

@@ -594,6 +594,10 @@ ACKNOWLEDGED_STAR_ONLY = {
         "emitted by CDK's Firehose KinesisStreamSource; Firehose reads a source stream with DescribeStream, "
         "GetShardIterator, GetRecords and ListShards only "
         "(https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-kinesis-streams)",
+    ("ScorerRoleDefaultPolicy", "kinesis:liststreams"):
+        "emitted by CDK's KinesisEventSource on the stream ARN; the scorer's role also grants kinesis:ListStreams "
+        "on '*', as Lambda's Kinesis execution-role permissions list it "
+        "(https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#events-kinesis-permissions)",
 }
 
 

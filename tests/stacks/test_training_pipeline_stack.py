@@ -197,8 +197,8 @@ def test_every_log_group_is_encrypted_with_the_data_key_that_lets_logs_use_it(re
     assert len(patterns) == len(LOG_GROUP_PREFIXES)
     groups = [(stack, g) for stack, t in assembly.templates.items()
               for g in _resources(t, "AWS::Logs::LogGroup").values()]
-    # training and deploy state machines, quality gate and deploy helper functions, Firehose delivery errors
-    assert len(groups) == 5
+    # training and deploy state machines, quality gate, deploy helper and scorer functions, Firehose delivery errors
+    assert len(groups) == 6
     for stack, group in groups:
         props = assembly.resolve(group["Properties"], stack)
         assert props.get("KmsKeyId") == key_arn, props
@@ -217,6 +217,6 @@ def test_the_registered_package_depends_on_no_cdk_asset(resolved: dict[str, Asse
     # `pip install .` (which needs internet access and fails under network isolation).
     assert container["Environment"] == {"SAGEMAKER_PROGRAM": "inference.py", "PYTHONPATH": "/opt/ml/model/code",
                                         "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
-                                        "SAGEMAKER_REGION": "ap-southeast-2"}
+                                        "SAGEMAKER_REGION": "ap-southeast-2", "OMP_NUM_THREADS": "1"}
     assert "cdk-hnb659fds-assets" not in json.dumps(register["InferenceSpecification"])
     assert container["ModelDataUrl.$"].startswith("States.Format('s3://mlops-demo-")
