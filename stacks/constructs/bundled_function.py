@@ -20,7 +20,7 @@ from constructs import Construct
 from stacks.bundling import lambda_bundling
 from stacks.log_retention import log_retention
 
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+RUNTIME = lambda_.Runtime.PYTHON_3_13  # the newest runtime whose Python is here to test bundles with
 DEFAULT_TIMEOUT = Duration.seconds(30)
 
 
