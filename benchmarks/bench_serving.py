@@ -81,7 +81,7 @@ REASONS = {
     "latency_budget": "The scoring Lambda's budget for one endpoint call. A shard takes at most 1,000 records/s "
                       "and its Lambda poller handles one batch at a time, so to keep pace with a full shard a "
                       "100-record batch must be scored within 100 ms: as one 100-record call, or as 100 "
-                      "single-record calls in parallel, each call within 100 ms. DESIGN.md's p99 <= 10 ms for one "
+                      "single-record calls in parallel, each call within 100 ms. the design's p99 <= 10 ms for one "
                       "record over local HTTP is the latency of a lone request (inference_http_nodelay_p99): on "
                       "this machine a single client already sees a p99 near 10 ms, so as a bound under load it "
                       "would leave no room for any queue and the capacity would be decided by noise.",

@@ -249,7 +249,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "max_4xx_rate_percent": 5.0,
         "max_model_latency_p99_ms": 100.0,
         "scoring_batch_size": 100,
-        "scoring_batching_window_seconds": 1,
+        "scoring_batching_window_seconds": 5,  # low volume: fuller batches, fewer invocations
         "scoring_parallelization": 1,
         "scoring_max_retries": 3,
         "scoring_max_record_age_seconds": 3600,

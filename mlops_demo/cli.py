@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--endpoint-url", default=None,
                    help="a local AWS served by `mlops-demo serve` (default: AWS, with your credentials)")
 
+    p = sub.add_parser("redrive", help="score the batches the scoring function discarded (failed-batches queue)")
+    p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
+    p.add_argument("--endpoint-url", default=None, help="a local AWS served by `mlops-demo serve` (default: AWS)")
+
     p = sub.add_parser("teardown", help="delete the endpoint, configs and models the deploy workflow created")
     p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
     p.add_argument("--endpoint-url", default=None, help="a local AWS served by `mlops-demo serve` (default: AWS)")
@@ -155,6 +159,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _serve(args)
     if args.command == "rollback":
         return _rollback(args)
+    if args.command == "redrive":
+        from mlops_demo.redrive import redrive
+
+        report = redrive(args.profile, endpoint_url=args.endpoint_url)
+        print(f"{report.batches} discarded batches ({report.records:,} records): {report.redriven} redriven, "
+              f"{len(report.kept)} kept, {report.expired} records past the stream's retention (lost)")
+        for why in report.kept:
+            print(f"  kept {why}")
+        return 0 if not report.kept and not report.expired else 1
     if args.command == "teardown":
         from mlops_demo.teardown import teardown
 

@@ -36,6 +36,20 @@ def write_archive(s3: Any, bucket: str, payloads: Iterable[bytes], key: str = "t
     return key
 
 
+def write_archive_by_day(s3: Any, bucket: str, records: Iterable[tuple[str, bytes]],
+                         kms_key: str | None = None) -> list[str]:
+    """(event_time, payload) pairs as Firehose leaves them: one gzip object per day, date-partitioned keys."""
+    days: dict[str, list[bytes]] = {}
+    for event_time, payload in records:
+        days.setdefault(event_time[:10], []).append(payload)
+    keys = []
+    for day, payloads in sorted(days.items()):
+        year, month, dom = day.split("-")
+        keys.append(write_archive(s3, bucket, payloads, f"transactions/year={year}/month={month}/day={dom}/"
+                                                        f"history-{day}.gz", kms_key))
+    return keys
+
+
 def write_labels(s3: Any, bucket: str, labels: Iterable[dict[str, Any]], key: str = "labels/chargebacks.jsonl",
                  kms_key: str | None = None) -> str:
     body = "".join(json.dumps(label, separators=(",", ":")) + "\n" for label in labels).encode()

@@ -32,9 +32,9 @@ class DemoResult:
 
     @property
     def lost(self) -> int:
-        """Records sent that never reached the archive, plus records the producer could not send."""
-        archive, stream = self.get("archive"), self.get("stream")
-        return (archive.missing if archive else 0) + (stream.produced.failed if stream else 0)
+        """History missing from the archive, plus live transactions neither decided nor dead-lettered."""
+        archive, reconcile = self.get("archive"), self.get("reconcile")
+        return (archive.missing if archive else 0) + (reconcile.lost if reconcile else 0)
 
     @property
     def training_succeeded(self) -> bool:

@@ -27,7 +27,9 @@ from fraud_core.scoring import requests as endpoint_requests
 
 logger = Logger(service="scoring")
 metrics = Metrics(namespace="MlopsDemo/Scoring", service="scoring")
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+# A batch whose every record failed (e.g. the endpoint is down) is reported record by record, not raised: raising
+# would make it a function error, which bisects a batch that has no bad record and counts as a crash.
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, raise_on_entire_batch_failure=False)
 _clients: dict[str, Any] = {}  # created on first use, reused across invocations; tests inject their own
 
 

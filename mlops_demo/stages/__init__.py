@@ -4,7 +4,7 @@ story is a new module here, added to `STAGES`, not more lines in one function.""
 
 from __future__ import annotations
 
-from mlops_demo.stages import archive, canary, deploy, labels, promote, serve, simulate, stream, training
+from mlops_demo.stages import archive, canary, deploy, labels, promote, reconcile, serve, simulate, training
 
 # Run inside the local AWS, after synthesis, in this order.
-STAGES = (deploy, simulate, stream, archive, labels, training, serve, canary, promote)
+STAGES = (deploy, simulate, archive, labels, training, serve, canary, promote, reconcile)

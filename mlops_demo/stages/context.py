@@ -49,7 +49,8 @@ class StoryContext:
     aws: LocalAws | None = None
     stacks: dict[str, StackDeployment] = field(default_factory=dict)  # by artifact id
     batch: TransactionBatch | None = None
-    traffic: Any = None  # mlops_demo.endpoint_traffic.EndpointTraffic once the endpoint serves
+    traffic: Any = None  # mlops_demo.live_traffic.LiveTraffic once the endpoint serves
+    live: TransactionBatch | None = None  # the live transactions the traffic sends
     results: dict[str, Any] = field(default_factory=dict)  # stage name -> its result
 
     def outputs(self, artifact_id: str) -> dict[str, str]:

@@ -1,27 +1,28 @@
-"""Stage: the registry's approval event starts the deploy workflow; the champion goes live and takes traffic.
+"""Stage: the registry's approval event starts the deploy workflow; the champion goes live; live traffic flows.
 
 The package the training pipeline registered as Approved emits "SageMaker Model Package State Change";
-the EventBridge rule starts the deploy workflow, which creates the endpoint (first deployment). Then two
-minutes of live traffic (2 transactions per simulated second) flow through InvokeEndpoint and the real
-inference code, with data capture on.
+the EventBridge rule starts the deploy workflow, which creates the endpoint (first deployment). Then live
+card traffic (2 transactions per simulated second) goes into the Kinesis stream: the scoring function's
+event source mapping batches it, the function calls the endpoint (the real inference code, data capture on)
+once per batch and writes one decision per transaction; Firehose archives the same records.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 
 from fraud_core.simulator import simulate
 from mlops_demo.console import Console, tagged
-from mlops_demo.endpoint_traffic import EndpointTraffic
+from mlops_demo.live_traffic import LiveTraffic
 from mlops_demo.stages.context import Row, StoryContext
 from mlops_demo.stages.deployments import DeploymentStory, print_story, run_deploys, story
 
 NAME = "serve"
 LIVE_SECONDS = 120
-REQUESTS_PER_SECOND = 2
+TRANSACTIONS_PER_SECOND = 2
+LIVE_TRANSACTIONS = 4_000  # enough for every live stage of the story
 
 
 @dataclass
@@ -42,7 +43,7 @@ class ServeResult:
     def summary_rows(self) -> list[Row]:
         return [
             ("first deployment", self.story.outcome, "measured-local"),
-            ("live requests answered / failed", f"{self.requests - self.failed:,} / {self.failed:,}",
+            ("endpoint requests answered / failed", f"{self.requests - self.failed:,} / {self.failed:,}",
              "measured-local"),
             ("model latency p50 / p99", f"{self.latency_p50_ms:.2f} / {self.latency_p99_ms:.2f} ms", "measured-local"),
         ]
@@ -60,9 +61,12 @@ def run(ctx: StoryContext) -> ServeResult:
     if not deploys or deploys[-1].status != "SUCCEEDED":  # the gate rejected the model, or the deploy failed
         return ServeResult(story(ctx, deploys[-1] if deploys else None, since), since, "", 0, 0, 0.0, 0.0, 0)
     config = aws.client("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-    live = simulate(2_000, seed=ctx.options.seed + 1, scenario=ctx.options.scenario,
-                    start=aws.clock.now() - timedelta(hours=1), days=1).records()
-    ctx.traffic = EndpointTraffic(aws, endpoint, live, per_second=REQUESTS_PER_SECOND)
+    live = simulate(LIVE_TRANSACTIONS, seed=ctx.options.seed + 1, scenario=ctx.options.scenario,
+                    start=aws.clock.now(), days=1)
+    keys = [f"C{c:07d}" for c in live.customer_idx.tolist()]
+    ctx.traffic = LiveTraffic(aws, ctx.outputs("DataFoundation")["TransactionsStreamName"],
+                              list(zip(keys, live.encoded(), strict=True)), per_second=TRANSACTIONS_PER_SECOND)
+    ctx.live = live
     traffic_from = aws.clock.elapsed_seconds
     ctx.traffic.start()
     aws.clock.advance(LIVE_SECONDS)
@@ -79,7 +83,8 @@ def report(console: Console, r: ServeResult) -> None:
     if not r.live:
         console.say("    nothing is serving (no approved model was deployed): the serving stages are skipped")
         return
-    console.say(f"    {r.requests:,} live requests in {tagged(f'{LIVE_SECONDS} s', 'simulated-clock')}, "
-                f"{r.failed} failed; model latency p50 {tagged(f'{r.latency_p50_ms:.2f} ms', 'measured-local')}, "
-                f"p99 {tagged(f'{r.latency_p99_ms:.2f} ms', 'measured-local')}; {r.captured:,} captured for the "
-                "drift job")
+    console.say(f"    live traffic through Kinesis for {tagged(f'{LIVE_SECONDS} s', 'simulated-clock')}: the scorer "
+                f"made {r.requests:,} endpoint requests ({r.failed} failed); model latency p50 "
+                f"{tagged(f'{r.latency_p50_ms:.2f} ms', 'measured-local')}, p99 "
+                f"{tagged(f'{r.latency_p99_ms:.2f} ms', 'measured-local')} (handler CPU time); {r.captured:,} "
+                "captured for the drift job")

@@ -13,14 +13,20 @@ from mlops_demo.cli import main
 @pytest.mark.slow
 def test_demo_streams_trains_deploys_rolls_back_a_bad_canary_and_promotes_a_retrain(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--transactions", "20000", "--seed", "7", "--workdir", str(tmp_path)])
+    code = main(["demo", "--transactions", "20000", "--seed", "7", "--scenario", "poison", "--workdir", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "MlopsDemo-sandbox-DataFoundation: CREATE_COMPLETE" in out
     assert "not emulated: Custom::S3AutoDeleteObjects" in out
-    assert re.search(r"records sent to Kinesis\s+20,000 \(0 failed\)", out)
-    assert re.search(r"records archived in S3\s+20,000 in \d+ objects", out)
-    assert re.search(r"records lost / duplicated\s+0 / 0", out)
+    assert re.search(r"history archived in S3\s+20,000 records in \d+ daily objects", out)
+    assert re.search(r"history lost / duplicated\s+0 / 0", out)
+    sent = int(re.search(r"live transactions sent to Kinesis\s+([\d,]+)", out).group(1).replace(",", ""))
+    assert sent > 1000
+    assert re.search(rf"decided exactly once / duplicated\s+{sent:,} / 0", out)
+    assert re.search(r"live transactions lost\s+0 ", out)
+    dead = int(re.search(r"dead-lettered with a reason\s+([\d,]+)", out).group(1).replace(",", ""))
+    assert dead > 0, "the poison scenario's malformed records reach the dead-letter queue"
+    assert re.search(r"dead letter x\d+: \S+: ", out), "each dead letter names the field and the rule"
     assert re.search(r"training pipeline\s+SUCCEEDED", out)
     assert re.search(r"gate decision\s+Approved", out)
     assert re.search(r"first deployment\s+SUCCEEDED", out)
