@@ -89,6 +89,12 @@ class InProcessLambdaRunner:
         self._handlers: dict[str, Any] = {}
         self._log = _LOG_SINK
         self._one_at_a_time = threading.RLock()
+        self._crashes: dict[str, int] = {}  # function name -> invocations still to crash
+
+    def inject_crash(self, function_name: str, times: int = 1) -> None:
+        """The next `times` invocations run the handler to its end, then the runtime dies before answering:
+        every side effect happened, yet Lambda sees a failed invocation (the worst case for duplicates)."""
+        self._crashes[function_name] = self._crashes.get(function_name, 0) + times
 
     def invoke(self, *, function_name: str, handler: str, code_zip: bytes, code_sha: str,
                environment: dict[str, str], event: Any, arn: str, memory: int = 128, timeout: int = 3,
@@ -110,6 +116,10 @@ class InProcessLambdaRunner:
                 except Exception as err:  # reported as the function's error, as Lambda does
                     payload, errored = json.dumps({"errorType": type(err).__name__, "errorMessage": str(err),
                                                    "stackTrace": traceback.format_exc().splitlines()[-5:]}), True
+            if self._crashes.get(function_name, 0) > 0:
+                self._crashes[function_name] -= 1
+                payload, errored = json.dumps({"errorType": "Runtime.ExitError", "errorMessage":
+                                               "RequestId: injected crash: the runtime exited before answering"}), True
             invocation = Invocation(function_name, context.aws_request_id, payload, errored, logs.getvalue(),
                                     (time.perf_counter() - started) * 1000, int(memory))
             self.invocations.append({"function": function_name, "ok": not errored, "logs": invocation.logs,

@@ -62,10 +62,16 @@ class HostingError(Exception):
 
 @dataclass
 class Fault:
-    """A bad model: its container fails `error_share` of requests with a 500 and adds `extra_latency_ms`."""
+    """A bad model: its container fails `error_share` of requests with a 500 and adds `extra_latency_ms`,
+    between `start` and `end` (simulated seconds; None: always)."""
 
     error_share: float = 0.0
     extra_latency_ms: float = 0.0
+    start: float | None = None
+    end: float | None = None
+
+    def active(self, now: float) -> bool:
+        return (self.start is None or now >= self.start) and (self.end is None or now < self.end)
 
 
 @dataclass
@@ -217,10 +223,12 @@ class SageMakerHosting:
             if endpoint and endpoint.capture:
                 endpoint.capture.flush()
 
-    def inject_fault(self, model_data_url: str, error_share: float = 0.0, extra_latency_ms: float = 0.0) -> None:
+    def inject_fault(self, model_data_url: str, error_share: float = 0.0, extra_latency_ms: float = 0.0,
+                     start: float | None = None, end: float | None = None) -> None:
+        """Make the containers of the model at `model_data_url` (or any URL containing it) misbehave."""
         if not 0.0 <= error_share <= 1.0:
             raise ValueError(f"error_share: must be between 0 and 1 (got {error_share})")
-        self.faults[model_data_url] = Fault(error_share, extra_latency_ms)
+        self.faults[model_data_url] = Fault(error_share, extra_latency_ms, start, end)
 
     def invoke(self, name: str, body: bytes, content_type: str | None, accept: str | None,
                inference_id: str | None = None) -> InvokeResult:
@@ -422,7 +430,9 @@ class SageMakerHosting:
     def _call_container(self, fleet: Fleet, body: bytes, content_type: str | None,
                         accept: str | None) -> ContainerResponse:
         assert fleet.container is not None
-        fault = next((f for url, f in self.faults.items() if url in fleet.variant.get("_ModelDataUrl", "")), None)
+        now = self.clock.elapsed_seconds
+        fault = next((f for url, f in self.faults.items()
+                      if url in fleet.variant.get("_ModelDataUrl", "") and f.active(now)), None)
         if fault and fault.error_share and self._rng.random() < fault.error_share:
             from local_aws.sagemaker.container import FLASK_500_PAGE
 

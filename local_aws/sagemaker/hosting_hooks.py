@@ -91,6 +91,7 @@ def install(patches: MotoPatches, hosting: SageMakerHosting, faults: ApiFaults, 
         return ActionResult({"EndpointArn": endpoint.arn})
 
     def invoke_endpoint(self: SageMakerRuntimeResponse) -> Any:
+        injected("InvokeEndpoint")
         name = self.path.split("/")[2]
         try:
             result = hosting.invoke(name, self.body if isinstance(self.body, bytes) else self.body.encode(),

@@ -13,7 +13,8 @@ from mlops_demo.cli import main
 @pytest.mark.slow
 def test_demo_streams_trains_deploys_rolls_back_a_bad_canary_and_promotes_a_retrain(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--transactions", "20000", "--seed", "7", "--scenario", "poison", "--workdir", str(tmp_path)])
+    code = main(["demo", "--transactions", "20000", "--seed", "7", "--scenario", "poison",
+                 "--workdir", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "MlopsDemo-sandbox-DataFoundation: CREATE_COMPLETE" in out
