@@ -41,7 +41,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "endpoint_instance_count": (1, 10),
     "endpoint_max_instance_count": (1, 40),
     "canary_traffic_percent": (1, 50),
-    "bake_minutes": (0, 180),
+    "bake_minutes": (0, 60),  # WaitIntervalInSeconds and TerminationWaitInSeconds are at most 3600
     "capture_sampling_percent": (1, 100),
     "endpoint_poll_seconds": (5, 600),
     "deployment_timeout_minutes": (10, 240),  # UpdateEndpoint's MaximumExecutionTimeoutInSeconds: 600-14400
@@ -174,6 +174,12 @@ def _check_serving(values: Mapping[str, Any]) -> None:
             raise ConfigError("canary_traffic_percent", f"with canary, must select at least one of the "
                               f"{count} instances and at most half of them (a canary is whole instances)",
                               values["canary_traffic_percent"])
+    # Provisioning the new fleet takes minutes, then each traffic step and the final wait bake.
+    steps = 2 if values["deployment_strategy"] == "canary" else 1
+    needed = values["bake_minutes"] * (steps + 1) + 20
+    if values["deployment_timeout_minutes"] < needed:
+        raise ConfigError("deployment_timeout_minutes", f"must cover provisioning (20 min allowance) and "
+                          f"{steps + 1} bakes of bake_minutes ({needed} min)", values["deployment_timeout_minutes"])
     if values["endpoint_max_instance_count"] < count:
         raise ConfigError("endpoint_max_instance_count", f"must be >= endpoint_instance_count ({count})",
                           values["endpoint_max_instance_count"])

@@ -29,6 +29,7 @@ from local_aws.awslambda.event_sources import KinesisEventSources
 from local_aws.awslambda.runtime import InProcessLambdaRunner
 from local_aws.clock import SimulatedClock
 from local_aws.cloudformation.models import register_cloudformation_models
+from local_aws.cloudwatch import describe as cloudwatch_describe
 from local_aws.cloudwatch.alarms import CloudWatchAlarms
 from local_aws.events import hooks as events_hooks
 from local_aws.events.targets import EventTargets
@@ -137,6 +138,7 @@ class LocalAws:
         self.streams.subscribe_all(self.firehose.on_stream_activity)
         self.streams.subscribe_all(self.event_sources.on_stream_activity)
         self.alarms.install(self.patches)
+        cloudwatch_describe.install(self.patches)
         self.alarms.start()
 
 

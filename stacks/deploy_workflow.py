@@ -44,7 +44,8 @@ from stacks.naming import resource_name
 LAMBDA_TRANSIENT_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                            "Lambda.TooManyRequestsException"]
 # Endpoint statuses that mean "still moving": keep polling.
-SETTLED_OK, SETTLED_FAILED = "InService", "Failed"
+SETTLED_OK = "InService"
+SETTLED_FAILED = ("Failed", "UpdateRollbackFailed")
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,11 @@ class DeployWorkflow(Construct):
             "package_arn.$": "$.target.package_arn", "trigger": "rollback", "reason.$": "$.reason",
             "rollback_of.$": "$.target.rollback_of"})
         find_target.next(from_rollback)
-        invalid = sfn.Fail(self, "InvalidDeployRequest", error="InvalidDeployRequest",
-                           cause="expected a model package state change event, {\"model_package_arn\": ...} or "
-                                 "{\"rollback\": true, \"reason\": ...}")
+        invalid = sfn.Pass(self, "InvalidDeployRequest", result_path="$.error", parameters={
+            "Error": "InvalidDeployRequest",
+            "Cause": "expected a model package state change event, {\"model_package_arn\": ...} or "
+                     "{\"rollback\": true, \"reason\": ...}"})
+        invalid.next(self.on_failure)
         self._requested = sfn.Pass(self, "Requested")
         for branch in (from_event, from_request, from_rollback):
             branch.next(self._requested)
@@ -203,7 +206,7 @@ class DeployWorkflow(Construct):
         delete_failed.next(forget).next(proceed)
         describe.next(sfn.Choice(self, "EndpointIdle?")
                       .when(sfn.Condition.string_equals("$.live.status", SETTLED_OK), proceed)
-                      .when(sfn.Condition.string_equals("$.live.status", SETTLED_FAILED), delete_failed)
+                      .when(sfn.Condition.string_equals("$.live.status", "Failed"), delete_failed)
                       .otherwise(busy))
         return _Gate(describe, proceed)
 
@@ -240,7 +243,15 @@ class DeployWorkflow(Construct):
             {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), sagemaker_arn("endpoint-config/*")])
         update = self._api("UpdateEndpoint", "updateEndpoint", {
             "EndpointName": self.names.endpoint, "EndpointConfigName.$": "$.names.config",
-            "DeploymentConfig": deployment_config(self.config, self.alarms)},
+            "DeploymentConfig": deployment_config(self.config, self.alarms), **self._retain_scaled_capacity()},
+            {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), sagemaker_arn("endpoint-config/*")])
+        # A rollback restores a known-good model while the live one may be tripping the guard alarms (they watch
+        # the variant as a whole): guarded, it would be rolled back itself. It goes out all at once, unguarded.
+        restore = self._api("RestoreEndpoint", "updateEndpoint", {
+            "EndpointName": self.names.endpoint, "EndpointConfigName.$": "$.names.config",
+            "DeploymentConfig": {"BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
+                "TerminationWaitInSeconds": 0}}, **self._retain_scaled_capacity()},
             {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), sagemaker_arn("endpoint-config/*")])
         wait = sfn.Wait(self, "WaitForEndpoint",
                         time=sfn.WaitTime.duration(Duration.seconds(self.config.endpoint_poll_seconds)))
@@ -251,14 +262,17 @@ class DeployWorkflow(Construct):
                                                   "$.FailureReason)"}, "$.error", [self._endpoint_arn()])
         failure.next(self.on_failure)
         settled = sfn.Pass(self, "EndpointSettled")
-        create.next(wait)
-        update.next(wait)
+        for started in (create, update, restore):
+            started.next(wait)
         wait.next(progress).next(sfn.Choice(self, "Settled?")
                                  .when(sfn.Condition.string_equals("$.progress.status", SETTLED_OK), settled)
-                                 .when(sfn.Condition.string_equals("$.progress.status", SETTLED_FAILED), failure)
+                                 .when(sfn.Condition.or_(*(sfn.Condition.string_equals("$.progress.status", s)
+                                                           for s in SETTLED_FAILED)), failure)
                                  .otherwise(wait))
-        start = sfn.Choice(self, "FirstDeployment?").when(
-            sfn.Condition.string_equals("$.live.status", "None"), create).otherwise(update)
+        start = (sfn.Choice(self, "FirstDeployment?")
+                 .when(sfn.Condition.string_equals("$.live.status", "None"), create)
+                 .when(sfn.Condition.string_equals("$.request.trigger", "rollback"), restore)
+                 .otherwise(update))
         return _Deploy(start, settled)
 
     # --- outcome ---------------------------------------------------------------------------------------------
@@ -285,11 +299,12 @@ class DeployWorkflow(Construct):
                                     sfn.JsonPath.string_at("$.request.reason"))))
         done = sfn.Succeed(self, "Deployed")
         notify_ok.add_catch(done, result_path="$.notify_error")  # the model is live: a lost notice is no failure
-        notify_ok.next(done if scaling_target is None else self._scaling(scaling_target, done))
-        withdraw.next(notify_ok)
+        notify_ok.next(done)
+        after_record = notify_ok if scaling_target is None else self._scaling(scaling_target, notify_ok)
+        withdraw.next(after_record)
         deployed.next(sfn.Choice(self, "WasRollback?")
                       .when(sfn.Condition.string_equals("$.request.trigger", "rollback"), withdraw)
-                      .otherwise(notify_ok))
+                      .otherwise(after_record))
 
         tripped = tasks.CallAwsService(
             self, "FindTrippedAlarms", service="cloudwatch", action="describeAlarms",
@@ -301,6 +316,10 @@ class DeployWorkflow(Construct):
         tripped.add_catch(self.on_failure, result_path="$.error")
         rolled_back = self._api("RecordRolledBack", "updateModelPackage", {
             "ModelPackageArn.$": "$.request.package_arn",
+            # Rejected: it failed its deployment, so it must not become the next training run's champion.
+            "ModelApprovalStatus": "Rejected",
+            "ApprovalDescription.$": "States.Format('rolled back by the deployment guardrails; alarms in ALARM: {}', "
+                                     "States.JsonToString($.tripped.names))",
             "CustomerMetadataProperties": {
                 "deployment_status": ROLLED_BACK, "deploy_run.$": "$$.Execution.Name",
                 "rollback_reason.$": "States.Format('guardrail auto-rollback; alarms in ALARM: {}', "
@@ -367,6 +386,11 @@ class DeployWorkflow(Construct):
                        max_attempts=3, backoff_rate=2)
         task.add_catch(self.on_failure, result_path="$.error")
         return task
+
+    def _retain_scaled_capacity(self) -> dict[str, Any]:
+        """With autoscaling, keep the instance count scaling reached instead of the config's initial count."""
+        scaled = self.config.endpoint_max_instance_count > self.config.endpoint_instance_count
+        return {"RetainAllVariantProperties": True} if scaled else {}
 
     def _endpoint_arn(self) -> str:
         return sagemaker_arn(f"endpoint/{self.names.endpoint}")

@@ -125,6 +125,7 @@ class HostedEndpoint:
     deployment: Deployment | None = None
     last_deployment_config: dict[str, Any] | None = None
     capture: DataCapture | None = None
+    rolling_back: bool = False
 
 
 @dataclass
@@ -346,13 +347,17 @@ class SageMakerHosting:
     def _roll_back(self, endpoint: HostedEndpoint, reason: str, failed: bool = False) -> None:
         with self._lock:
             deployment = endpoint.deployment
-            if deployment is None or endpoint.status == "RollingBack":
+            if deployment is None or endpoint.rolling_back:
                 return
             self._cancel(deployment)
-            endpoint.status, endpoint.green_share, endpoint.variant_status = "RollingBack", 0.0, "Updating"
+            # DescribeEndpoint keeps Updating while a blue/green deployment rolls back (RollingBack is the status of
+            # a failed UpdateEndpointWeightsAndCapacities); all traffic is back on the old fleet at once.
+            endpoint.green_share, endpoint.variant_status = 0.0, "Updating"
+            endpoint.rolling_back = True
             self._event(endpoint, "RollingBack", reason)
 
             def done() -> None:
+                endpoint.rolling_back = False
                 endpoint.green, endpoint.deployment = None, None
                 endpoint.status, endpoint.variant_status = "InService", None
                 # A guardrail (alarm) rollback leaves no FailureReason; a failed update does.
@@ -367,7 +372,7 @@ class SageMakerHosting:
             return
 
         def check() -> None:
-            if endpoint.deployment is not deployment or endpoint.status != "Updating":
+            if endpoint.deployment is not deployment or endpoint.rolling_back:
                 return
             alarm_state = self.api("alarm_state")
             tripped = [a for a in deployment.alarms if alarm_state(a) == "ALARM"]

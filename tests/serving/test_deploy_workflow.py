@@ -60,21 +60,32 @@ def test_a_bad_candidate_is_rolled_back_by_the_guardrails_and_reported_as_a_fail
     assert latest["status"] == "FAILED" and latest["error"] == "DeploymentRolledBack", latest
     assert "endpoint-5xx-rate" in latest["cause"] and champion_config in latest["cause"]
     assert serving.live_config() == champion_config, "the old config is live again"
-    meta = serving.package(bad)["CustomerMetadataProperties"]
+    package = serving.package(bad)
+    meta = package["CustomerMetadataProperties"]
     assert meta["deployment_status"] == "rolled_back" and "endpoint-5xx-rate" in meta["rollback_reason"]
+    assert "latency" not in meta["rollback_reason"], "only the alarms in ALARM are named"
+    assert package["ModelApprovalStatus"] == "Rejected", "a rolled-back model never becomes the champion"
     assert serving.predict()["model_version"] == "champion-job"
     seen = traffic.window(0)
     assert seen.answered["champion-job"] > 0 and "candidate-job" not in seen.answered
 
 
 @pytest.mark.slow
-def test_a_good_candidate_replaces_the_champion_and_a_rollback_restores_it(serving: Serving) -> None:
+def test_a_candidate_that_regresses_after_its_deployment_is_rolled_back_during_the_incident(serving: Serving) -> None:
     champion, _ = _first_deploy(serving)
-    candidate, _ = serving.register("candidate-job")
+    candidate, candidate_url = serving.register("candidate-job")
     assert serving.deploys()[0]["status"] == "SUCCEEDED"
     assert serving.predict()["model_version"] == "candidate-job"
+    # It goes bad once live: the 5xx alarm fires. The rollback must not be stopped by the same alarm.
+    serving.aws.hosting.inject_fault(candidate_url, error_share=0.5)
+    traffic = EndpointTraffic(serving.aws, serving.endpoint, RECORDS, per_second=2)
+    traffic.start()
+    serving.aws.clock.advance(300)
+    alarms = serving.aws.client("cloudwatch").describe_alarms(StateValue="ALARM")["MetricAlarms"]
+    assert "mlops-demo-sandbox-endpoint-5xx-rate" in [a["AlarmName"] for a in alarms]
 
     assert main(["rollback", "--profile", "sandbox", "--reason", "precision fell after the deployment"]) == 0
+    traffic.stop()
     latest = serving.deploys()[0]
     assert latest["status"] == "SUCCEEDED", latest.get("cause")
     assert serving.predict()["model_version"] == "champion-job"
