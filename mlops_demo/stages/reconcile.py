@@ -9,6 +9,7 @@ else is lost, and the demo fails.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,13 +57,14 @@ def run(ctx: StoryContext) -> ReconcileResult | None:
     decided = _decision_ids(aws, ctx.outputs("DataFoundation")["DecisionsBucketName"])
     letters = _dead_letters(aws, ctx.outputs("StreamScoring")["InvalidRecordsQueueUrl"])
     sent_ids = {_id(p) for p in sent} - {None}
-    invalid = {p for p in sent if _id(p) is None or p in letters["payloads"]}
-    lost = len(sent_ids - set(decided) - letters["ids"]) + len(invalid - letters["payloads"])
+    # Multisets: two poison records can carry the same bytes, and each must be dead-lettered.
+    invalid = Counter(p for p in sent if _id(p) is None or p in letters["payloads"])
+    lost = len(sent_ids - set(decided) - letters["ids"]) + (invalid - letters["payloads"]).total()
     _, archived = read_archive(aws.client("s3"), ctx.outputs("DataFoundation")["RawBucketName"],
                                prefix=f"transactions/year={aws.clock.now():%Y}")
-    live_archived = len({a for a in archived} & {p.rstrip(b"\n") for p in sent})
+    live_archived = (Counter(archived) & Counter(p.rstrip(b"\n") for p in sent)).total()
     return ReconcileResult(sent=len(sent), decided=len(set(decided)), duplicated=len(decided) - len(set(decided)),
-                           dead_lettered=len(letters["payloads"]), lost=lost, archived=live_archived,
+                           dead_lettered=letters["payloads"].total(), lost=lost, archived=live_archived,
                            redrive=redriven, reasons=letters["reasons"])
 
 
@@ -87,7 +89,7 @@ def _dead_letters(aws: Any, queue: str) -> dict[str, Any]:
     """Read (without consuming for good) the dead-letter queue: unique by stream sequence number."""
     import base64
 
-    sqs, seen, payloads, ids, reasons = aws.client("sqs"), set(), set(), set(), {}
+    sqs, seen, payloads, ids, reasons = aws.client("sqs"), set(), Counter(), set(), {}
     while True:
         got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=600).get("Messages", [])
         if not got:
@@ -98,7 +100,7 @@ def _dead_letters(aws: Any, queue: str) -> dict[str, Any]:
                 continue
             seen.add(letter["sequence"])
             payload = base64.b64decode(letter["data_base64"])
-            payloads.add(payload)
+            payloads[payload] += 1
             if (tid := _id(payload)) is not None:
                 ids.add(tid)
             key = "; ".join(f"{e['field']}: {e['rule']}" for e in letter["errors"])

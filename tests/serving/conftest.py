@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serving_kit import Serving
 
+from benchmarks.local_serving import Serving
 from local_aws.cloudformation.deploy import deploy_assembly
 from local_aws.runtime import local_aws
 

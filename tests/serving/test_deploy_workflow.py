@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from serving_kit import RECORDS, Serving
 
+from benchmarks.local_serving import RECORDS, Serving
 from mlops_demo.cli import main
 from mlops_demo.endpoint_traffic import EndpointTraffic
 

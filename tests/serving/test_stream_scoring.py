@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import pytest
-from serving_kit import Serving
 
+from benchmarks.local_serving import Serving
 from fraud_core.simulator import simulate
 from mlops_demo.cli import main
 from mlops_demo.producer import put_all

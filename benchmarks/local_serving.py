@@ -1,4 +1,5 @@
-"""Serving test helpers: register packages as the pipeline does, wait for deploy executions, call the endpoint."""
+"""A deployed local AWS with a model to serve, for the serving tests and benchmarks: register packages as the
+training pipeline's Register state does, wait for the deploy executions they start, call the endpoint."""
 
 from __future__ import annotations
 
@@ -80,6 +81,14 @@ class Serving:
     def executions(self) -> list[dict[str, Any]]:
         sfn = self.aws.client("stepfunctions")
         return sfn.list_executions(stateMachineArn=self.deploy_arn)["executions"]
+
+    def serve(self, version: str = "champion") -> str:
+        """Register an approved package and wait for its deployment; returns the model URL. Raises if it failed."""
+        _, url = self.register(version)
+        outcome = self.deploys()[0]
+        if outcome["status"] != "SUCCEEDED":
+            raise RuntimeError(f"deploying {version} ended {outcome['status']}: {outcome.get('cause', '')}")
+        return url
 
     def settle(self, timeout_s: float = 120.0) -> list[dict[str, Any]]:
         """Deliver pending events, then wait (wall clock) until no deploy execution is running; returns them all,
