@@ -3,8 +3,9 @@
 Training runs the real `preprocess` and `train` job entry points in-process over a small simulated archive, with
 the pipeline's hyperparameters (the defaults: early stopping on validation PR-AUC), so the model has as many trees
 as a pipeline run would give it on that data. The container is set up as the endpoint host does it: the model
-artifact's files in the model directory, the bundle's `code/inference.py` entry point byte for byte
-(`INFERENCE_SHIM`), `SAGEMAKER_PROGRAM=inference.py` and `PYTHONPATH=/opt/ml/model/code`, network isolation on.
+artifact's files in the model directory, including the `code/` folder the train job packs into model.tar.gz (its
+`inference.py` entry point and the packages it imports), `SAGEMAKER_PROGRAM=inference.py` and
+`PYTHONPATH=/opt/ml/model/code`, network isolation on.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any
 from fraud_core.simulator import simulate
 from local_aws.sagemaker.container import ContainerSpec, FrameworkContainer
 from sagemaker_jobs import preprocess, train
-from stacks.bundling import INFERENCE_SHIM
 
 # 30,000 transactions over 28 days (~300 frauds): the smallest world in which the model has something to learn.
 N = 30_000
@@ -94,10 +94,10 @@ def train_small_model(workdir: Path, n: int = N, seed: int = SEED) -> TrainedMod
 
 
 def endpoint_model_dir(model: TrainedModel, dest: Path) -> Path:
-    """/opt/ml/model as the endpoint sees it: the artifact files plus code/inference.py (the bundle's shim)."""
+    """/opt/ml/model as the endpoint sees it: the artifact's files, code/ (the train job's serving code) included."""
+    if not (model.model_dir / "code" / "inference.py").is_file():
+        raise FileNotFoundError(f"{model.model_dir}: no code/inference.py; the train job packs the serving code")
     shutil.copytree(model.model_dir, dest, dirs_exist_ok=True)
-    (dest / "code").mkdir(exist_ok=True)
-    (dest / "code" / "inference.py").write_bytes(INFERENCE_SHIM)
     return dest
 
 

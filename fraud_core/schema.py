@@ -184,30 +184,32 @@ def _short_repr(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _is_number(v: Any) -> bool:
-    # bool is a subclass of int in Python, but true/false is not a valid amount on the wire.
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+def _range_checker(types: type | tuple[type, ...], spec: FieldSpec) -> Callable[[Any], bool]:
+    """One flat predicate per numeric field (validation runs per record on the scoring path: no nested calls).
 
-
-def _is_integer(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    bool is a subclass of int in Python, but true/false is not a number on the wire. NaN fails every comparison
+    and infinity fails the upper bound (math.inf when there is none), so the range check also requires finite.
+    """
+    lo = -math.inf if spec.minimum is None else spec.minimum
+    strict = spec.exclusive_minimum or spec.minimum is None
+    hi = spec.maximum
+    if strict and hi is not None:
+        return lambda v: isinstance(v, types) and type(v) is not bool and lo < v <= hi
+    if strict:
+        return lambda v: isinstance(v, types) and type(v) is not bool and lo < v < math.inf
+    if hi is not None:
+        return lambda v: isinstance(v, types) and type(v) is not bool and lo <= v <= hi
+    return lambda v: isinstance(v, types) and type(v) is not bool and lo <= v < math.inf
 
 
 def _checker(spec: FieldSpec) -> Callable[[Any], bool]:
     """Build the predicate for one field once, at import, so validation is a tight loop."""
-    lo, hi, strict = spec.minimum, spec.maximum, spec.exclusive_minimum
-
-    def in_range(v: float) -> bool:
-        if lo is not None and (v <= lo if strict else v < lo):
-            return False
-        return hi is None or v <= hi
-
     if spec.type == "boolean":
         return lambda v: isinstance(v, bool)
     if spec.type == "integer":
-        return lambda v: _is_integer(v) and in_range(v)
+        return _range_checker(int, spec)
     if spec.type == "number":
-        return lambda v: _is_number(v) and in_range(v)
+        return _range_checker((int, float), spec)
     if spec.allowed is not None:
         allowed = frozenset(spec.allowed)
         return lambda v: isinstance(v, str) and v in allowed
@@ -230,21 +232,21 @@ def _is_calendar_time(v: str) -> bool:
     return True
 
 
+_MISSING: Final = object()
 _CHECKS: Final = tuple((spec.name, spec.nullable, spec.rule, _checker(spec)) for spec in TRANSACTION_SCHEMA)
 
 
 def validation_errors(record: Any) -> list[FieldError]:
     """Every problem with ``record`` (empty list when valid): missing, wrong type, out of range,
     not allowed, unknown extra field. A non-mapping is reported once, on field '<record>'."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, dict) and not isinstance(record, Mapping):  # dict first: the ABC check is slow
         return [FieldError(RECORD_FIELD, RECORD_RULE, record)]
     errors: list[FieldError] = []
     for name, nullable, rule, ok in _CHECKS:
-        if name not in record:
+        value = record.get(name, _MISSING)
+        if value is _MISSING:
             errors.append(FieldError(name, REQUIRED_RULE))
-            continue
-        value = record[name]
-        if value is None:
+        elif value is None:
             if not nullable:
                 errors.append(FieldError(name, rule, None))
         elif not ok(value):

@@ -22,7 +22,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
-from fraud_core.scoring import BatchOutcome, ScoredChunk, StreamRecord, dead_letter, decisions, decisions_key, decode
+from fraud_core.scoring import (
+    BatchOutcome,
+    ScoredChunk,
+    StreamRecord,
+    dead_letter,
+    decisions,
+    decisions_jsonl,
+    decisions_key,
+    decode,
+)
 from fraud_core.scoring import requests as endpoint_requests
 
 logger = Logger(service="scoring")
@@ -86,7 +95,7 @@ def _dead_letter(invalid: list[StreamRecord]) -> list[StreamRecord]:
 def _write(records: list[StreamRecord], outcome: BatchOutcome) -> None:
     if not outcome.scored:
         return
-    body = "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in outcome.scored).encode()
+    body = decisions_jsonl(outcome.scored)
     first = next(r for r in records if r.transaction and r.transaction["transaction_id"] ==
                  outcome.scored[0]["transaction_id"])
     client("s3").put_object(Bucket=os.environ["DECISIONS_BUCKET"], Key=decisions_key(first), Body=body,

@@ -6,8 +6,18 @@ import base64
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fraud_core.scoring import MAX_INSTANCES_PER_REQUEST, ScoredChunk, dead_letter, decisions, decisions_key, decode
+from fraud_core.scoring import (
+    MAX_INSTANCES_PER_REQUEST,
+    ScoredChunk,
+    dead_letter,
+    decisions,
+    decisions_jsonl,
+    decisions_key,
+    decode,
+)
 from fraud_core.scoring import requests as endpoint_requests
 from fraud_core.simulator import simulate
 
@@ -57,3 +67,23 @@ def test_a_batch_and_any_retry_starting_at_the_same_record_share_one_key() -> No
     assert key == f"decisions/date={TXS[0]['event_time'][:10]}/shard=shardId-000000000000/7.jsonl"
     assert decisions_key(decode(kinesis_event([json.dumps(TXS[0]).encode()], first_seq=7))[0]) == key
     assert decisions_key(records[2]) != key
+
+
+_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ['},{"transaction_id":', '"}\n{', "\\", "\u2028", "}{"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_text, _text, st.floats(0, 1) | st.integers(0, 1), st.none() | st.floats(0, 1), _text, _text,
+                          _text).map(lambda t: {"transaction_id": t[0], "event_time": t[1], "score": t[2],
+                                                "threshold": t[3], "variant": t[4],
+                                                "stream": {"shard": t[5], "sequence": t[6]}}), max_size=5))
+def test_the_decisions_object_is_one_json_object_per_line_whatever_the_strings(scored: list[dict]) -> None:
+    body = decisions_jsonl(scored)
+    assert body == "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in scored).encode()
+    assert [json.loads(line) for line in body.splitlines()] == scored
+
+
+def test_a_decision_must_start_with_its_transaction_id() -> None:
+    with pytest.raises(ValueError, match="transaction_id"):
+        decisions_jsonl([{"score": 0.1, "transaction_id": "t"}])
