@@ -53,7 +53,6 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_model_latency_p99_ms": (1.0, 60_000.0),
     "scoring_batch_size": (1, 1000),  # one endpoint request per batch: the inference handler takes <= 1000
     "scoring_batching_window_seconds": (0, 300),
-    "scoring_parallelization": (1, 10),
     "scoring_max_retries": (0, 10_000),
     "scoring_max_record_age_seconds": (60, 604_800),
     "scoring_iterator_age_alarm_seconds": (10, 86_400),
@@ -111,7 +110,6 @@ class ProfileConfig:
     # Streaming scoring: the Lambda on the transactions stream and its event source mapping (ADR 0007).
     scoring_batch_size: int
     scoring_batching_window_seconds: int
-    scoring_parallelization: int  # concurrent batches per shard (ordering kept per partition key)
     scoring_max_retries: int
     scoring_max_record_age_seconds: int  # then the batch goes to the on-failure queue for a redrive
     scoring_iterator_age_alarm_seconds: int
@@ -256,7 +254,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "max_model_latency_p99_ms": 100.0,
         "scoring_batch_size": 100,
         "scoring_batching_window_seconds": 5,  # low volume: fuller batches, fewer invocations
-        "scoring_parallelization": 1,
         "scoring_max_retries": 3,
         "scoring_max_record_age_seconds": 3600,
         "scoring_iterator_age_alarm_seconds": 300,
@@ -306,7 +303,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "max_model_latency_p99_ms": 50.0,
         "scoring_batch_size": 100,  # the request shape the autoscaling target was measured with (capacity.md)
         "scoring_batching_window_seconds": 1,
-        "scoring_parallelization": 2,
         "scoring_max_retries": 5,
         "scoring_max_record_age_seconds": 21_600,
         "scoring_iterator_age_alarm_seconds": 120,

@@ -45,8 +45,8 @@ def redrive(profile: str, *, endpoint_url: str | None = None, region: str | None
             records = read_batch(kinesis, info)
             report.batches += 1
             report.records += len(records)
-            report.expired += int(info["batchSize"]) - len(records)
-            problem = _score(lam, resource_name(profile, "scorer"), info, records)
+            report.expired += max(0, int(info["batchSize"]) - len(records))
+            problem = _interleaved(info, records) or _score(lam, resource_name(profile, "scorer"), info, records)
             if problem:
                 report.kept.append(f"{info['shardId']} {info['startSequenceNumber']}: {problem}")
                 continue
@@ -73,6 +73,16 @@ def read_batch(kinesis: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
             return out
         iterator = page.get("NextShardIterator")
     return out
+
+
+def _interleaved(info: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    """More records in the range than the batch held: the mapping ran concurrent batches per shard
+    (ParallelizationFactor > 1), the range mixes in other batches' records, and re-scoring it would decide those
+    twice. The stack sets the factor to 1; this guards a mapping changed by hand."""
+    if len(records) <= int(info["batchSize"]):
+        return ""
+    return (f"the range holds {len(records)} records but the batch held {info['batchSize']}: concurrent batches per "
+            "shard (ParallelizationFactor > 1); redrive it by hand")
 
 
 def _score(lam: Any, function: str, info: dict[str, Any], records: list[dict[str, Any]]) -> str:

@@ -39,7 +39,7 @@ from stacks.constructs.sagemaker_job import (
     sagemaker_arn,
 )
 from stacks.nag import acknowledge
-from stacks.naming import resource_name
+from stacks.naming import generated_prefix, resource_name
 
 LAMBDA_TRANSIENT_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                            "Lambda.TooManyRequestsException"]
@@ -61,6 +61,11 @@ class ServingNames:
     @property
     def state_machine(self) -> str:
         return resource_name(self.profile, "deploy")
+
+    @property
+    def generated_prefix(self) -> str:
+        return generated_prefix(self.profile)
+
 
 
 def deployment_config(config: ProfileConfig, alarm_names: list[str]) -> dict[str, Any]:
@@ -156,8 +161,8 @@ class DeployWorkflow(Construct):
     def _run_id(self) -> sfn.Pass:
         """$.names: model and config names for this run (a digest: valid SageMaker names for any execution)."""
         return self._chain_after_request(sfn.Pass(self, "NameThisDeployment", result_path="$.names", parameters={
-            "model.$": f"States.Format('fraud-{{}}', {RUN_ID_EXPRESSION})",
-            "config.$": f"States.Format('fraud-{{}}', {RUN_ID_EXPRESSION})"}))
+            "model.$": f"States.Format('{self.names.generated_prefix}{{}}', {RUN_ID_EXPRESSION})",
+            "config.$": f"States.Format('{self.names.generated_prefix}{{}}', {RUN_ID_EXPRESSION})"}))
 
     def _chain_after_request(self, state: sfn.Pass) -> sfn.Pass:
         self._requested.next(state)
@@ -221,7 +226,7 @@ class DeployWorkflow(Construct):
             # The artifact carries its code (PYTHONPATH), so the container needs no network at all.
             "EnableNetworkIsolation": True,
             "Tags": [{"Key": "deploy-run", "Value.$": "$$.Execution.Name"}]},
-            {"arn.$": "$.ModelArn"}, "$.model", [sagemaker_arn("model/*")])
+            {"arn.$": "$.ModelArn"}, "$.model", [self._generated_arn("model")])
         endpoint_config = self._api("CreateEndpointConfig", "createEndpointConfig", {
             "EndpointConfigName.$": "$.names.config",
             "ProductionVariants": [{"VariantName": self.names.variant, "ModelName.$": "$.names.model",
@@ -234,17 +239,17 @@ class DeployWorkflow(Construct):
                 "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
                 "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]}},
             "KmsKeyId": data_key.key_arn},
-            {"arn.$": "$.EndpointConfigArn"}, "$.endpoint_config", [sagemaker_arn("endpoint-config/*")])
+            {"arn.$": "$.EndpointConfigArn"}, "$.endpoint_config", [self._generated_arn("endpoint-config")])
         return model, endpoint_config
 
     def _deploy(self) -> _Deploy:
         create = self._api("CreateEndpoint", "createEndpoint", {
             "EndpointName": self.names.endpoint, "EndpointConfigName.$": "$.names.config"},
-            {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), sagemaker_arn("endpoint-config/*")])
+            {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), self._generated_arn("endpoint-config")])
         update = self._api("UpdateEndpoint", "updateEndpoint", {
             "EndpointName": self.names.endpoint, "EndpointConfigName.$": "$.names.config",
             "DeploymentConfig": deployment_config(self.config, self.alarms), **self._retain_scaled_capacity()},
-            {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), sagemaker_arn("endpoint-config/*")])
+            {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), self._generated_arn("endpoint-config")])
         # A rollback restores a known-good model while the live one may be tripping the guard alarms (they watch
         # the variant as a whole): guarded, it would be rolled back itself. It goes out all at once, unguarded.
         restore = self._api("RestoreEndpoint", "updateEndpoint", {
@@ -252,7 +257,7 @@ class DeployWorkflow(Construct):
             "DeploymentConfig": {"BlueGreenUpdatePolicy": {
                 "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
                 "TerminationWaitInSeconds": 0}}, **self._retain_scaled_capacity()},
-            {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), sagemaker_arn("endpoint-config/*")])
+            {"arn.$": "$.EndpointArn"}, "$.started", [self._endpoint_arn(), self._generated_arn("endpoint-config")])
         wait = sfn.Wait(self, "WaitForEndpoint",
                         time=sfn.WaitTime.duration(Duration.seconds(self.config.endpoint_poll_seconds)))
         progress = self._describe_endpoint("DescribeEndpointProgress", "$.progress")
@@ -395,6 +400,9 @@ class DeployWorkflow(Construct):
     def _endpoint_arn(self) -> str:
         return sagemaker_arn(f"endpoint/{self.names.endpoint}")
 
+    def _generated_arn(self, resource_type: str) -> str:
+        return sagemaker_arn(f"{resource_type}/{self.names.generated_prefix}*")
+
     def _package_arns(self) -> str:
         return sagemaker_arn(f"model-package/{self.names.model_package_group}/*")
 
@@ -409,22 +417,23 @@ class DeployWorkflow(Construct):
             actions=["kms:CreateGrant", "kms:DescribeKey"], resources=[data_key.key_arn],
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
         machine.add_to_role_policy(iam.PolicyStatement(
-            actions=["sagemaker:AddTags"], resources=[sagemaker_arn("model/*"), sagemaker_arn("endpoint-config/*"),
-                                                      self._endpoint_arn()]))
+            actions=["sagemaker:AddTags"],
+            resources=[self._generated_arn("model"), self._generated_arn("endpoint-config"), self._endpoint_arn()]))
         self.failure.grant_publish(machine)
         if self.config.endpoint_max_instance_count > self.config.endpoint_instance_count:
             machine.add_to_role_policy(iam.PolicyStatement(
                 actions=["iam:CreateServiceLinkedRole"], resources=["*"],
                 conditions={"StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}}))
         acknowledge(machine, "AwsSolutions-IAM5",
-                    "Models and endpoint configs get a per-deployment name (fraud-<digest>), packages are versions "
-                    "of the one group; cloudwatch:DescribeAlarms, application-autoscaling actions, X-Ray and log "
-                    "delivery support no resource scoping; kms:GenerateDataKey* on the data key is what SNS needs "
-                    "to publish to the encrypted alerts topic; Lambda invoke covers the helper's versions.",
+                    "Models and endpoint configs get a per-deployment name (<profile prefix><digest>), packages are "
+                    "versions of the one group; cloudwatch:DescribeAlarms, application-autoscaling actions, X-Ray "
+                    "and log delivery support no resource scoping; kms:GenerateDataKey* on the data key is what SNS "
+                    "needs to publish to the encrypted alerts topic; Lambda invoke covers the helper's versions.",
                     findings=["Resource::*", "Action::kms:GenerateDataKey*",
-                              "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/*",
                               "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
-                              "endpoint-config/*",
+                              f"model/{self.names.generated_prefix}*",
+                              "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
+                              f"endpoint-config/{self.names.generated_prefix}*",
                               "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
                               f"model-package/{self.names.model_package_group}/*",
                               f"Resource::<{_logical_id(helper)}.Arn>:*"])

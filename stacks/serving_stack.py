@@ -139,16 +139,19 @@ class ServingStack(Stack):
         helper.role.add_to_policy(iam.PolicyStatement(
             actions=["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeModel",
                      "sagemaker:DescribeModelPackage"],
-            resources=[f"{sm}:endpoint/{self.names.endpoint}", f"{sm}:endpoint-config/*", f"{sm}:model/*",
+            resources=[f"{sm}:endpoint/{self.names.endpoint}", f"{sm}:endpoint-config/{self.names.generated_prefix}*",
+                       f"{sm}:model/{self.names.generated_prefix}*",
                        f"{sm}:model-package/{self.names.model_package_group}/*"]))
         # ListModelPackages authorizes against "*" only (Service Authorization Reference; ADR 0005).
         helper.role.add_to_policy(iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"]))
         acknowledge(helper.role, "AwsSolutions-IAM5",
-                    "Endpoint configs and models are created per deployment with generated names, and packages "
+                    "Endpoint configs and models are created per deployment, named with the profile's prefix and "
+                    "a digest, and packages "
                     "are versions of the one group (<group>/*); ListModelPackages supports no resource scoping.",
                     findings=["Resource::*", "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:"
-                              "<AWS::AccountId>:endpoint-config/*",
-                              "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/*",
+                              f"<AWS::AccountId>:endpoint-config/{self.names.generated_prefix}*",
+                              "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
+                              f"model/{self.names.generated_prefix}*",
                               "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
                               f"model-package/{self.names.model_package_group}/*"])
         return helper

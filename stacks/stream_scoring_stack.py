@@ -1,8 +1,8 @@
 """Streaming scoring: a Lambda on the transactions stream scores every transaction through the endpoint.
 
 The event source mapping is configured for "nothing lost, nothing silent" (ADR 0007): batches of
-`scoring_batch_size` gathered for at most `scoring_batching_window_seconds`, `scoring_parallelization`
-batches per shard, ReportBatchItemFailures (retry from the first failed record, not the batch),
+`scoring_batch_size` gathered for at most `scoring_batching_window_seconds`, one batch per shard at a time,
+ReportBatchItemFailures (retry from the first failed record, not the batch),
 bisect on error (isolate a record that crashes the function), bounded retries and record age, and an
 on-failure SQS queue that records every discarded batch for a redrive (`mlops-demo redrive`). Invalid
 records never reach the retries: the function sends them to a dead-letter queue with the field and the
@@ -63,7 +63,11 @@ class StreamScoringStack(Stack):
         fn.add_event_source(sources.KinesisEventSource(
             stream, starting_position=lambda_.StartingPosition.TRIM_HORIZON, batch_size=config.scoring_batch_size,
             max_batching_window=Duration.seconds(config.scoring_batching_window_seconds),
-            parallelization_factor=config.scoring_parallelization, report_batch_item_failures=True,
+            # One batch per shard: a discarded batch is then exactly the on-failure record's sequence range, which
+            # the redrive re-reads. With a higher factor, concurrent batches interleave within a shard (split by
+            # partition key) and that range holds other batches' records too. A shard takes at most 1,000
+            # records/s, which one batch processor outruns (benchmarks/RESULTS.md), so the factor buys nothing.
+            parallelization_factor=1, report_batch_item_failures=True,
             bisect_batch_on_error=True, retry_attempts=config.scoring_max_retries,
             max_record_age=Duration.seconds(config.scoring_max_record_age_seconds),
             on_failure=sources.SqsDlq(self.failed_batches)))

@@ -56,7 +56,7 @@ def score_batch(records: list[StreamRecord]) -> BatchOutcome:
     outcome.rejected = len(invalid) - len(unsent)
     failures = [position[r.sequence] for r in unsent]
     for chunk, body in endpoint_requests(records):
-        started = time.time()
+        started = time.perf_counter()  # a duration: monotonic, not the wall clock (which may step)
         try:
             out = client("sagemaker-runtime").invoke_endpoint(EndpointName=os.environ["ENDPOINT_NAME"], Body=body,
                                                              ContentType="application/json")
@@ -66,7 +66,7 @@ def score_batch(records: list[StreamRecord]) -> BatchOutcome:
             outcome.failure = f"{type(err).__name__}: {err}"[:500]
             logger.warning("endpoint call failed", extra={"error": outcome.failure, "records": len(chunk)})
             break
-        scored = ScoredChunk(chunk, response, out.get("InvokedProductionVariant", ""), (time.time() - started) * 1000)
+        scored = ScoredChunk(chunk, response, out.get("InvokedProductionVariant", ""), (time.perf_counter() - started) * 1000)
         outcome.scored += decisions(scored, time.time() * 1000)
     outcome.failed_from = min(failures) if failures else None
     if outcome.failed_from is not None:  # everything from the first failure is retried: write only what precedes it

@@ -26,6 +26,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from stacks.naming import RUN_ID_LENGTH, SAGEMAKER_NAME_MAX
+
 # SageMaker API errors worth retrying: throttling, capacity and transient service faults. Step Functions names
 # aws-sdk errors <Service>.<Code> and appends "Exception" when the code lacks it (ResourceLimitExceeded ->
 # SageMaker.ResourceLimitExceededException).
@@ -39,9 +41,7 @@ API_CALL_TIMEOUT = Duration.seconds(60)
 # and unlike the name alone it does not repeat when a name is reused after Step Functions' 90-day window.
 RUN_ID_PATH = "$.run.id"
 RUN_ID_EXPRESSION = "States.Hash(States.Format('{}@{}', $$.Execution.Id, $$.Execution.StartTime), 'MD5')"
-RUN_ID_LENGTH = 32
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
-SAGEMAKER_NAME_MAX = 63
 
 
 def sagemaker_arn(resource: str) -> str:

@@ -37,7 +37,7 @@ def test_an_approved_package_is_deployed_and_serves_with_the_real_inference_code
     inbox = _alerts(serving)
     arn, _ = _first_deploy(serving)
     assert serving.package(arn)["CustomerMetadataProperties"]["deployment_status"] == "deployed"
-    assert serving.live_config().startswith("fraud-")
+    assert serving.live_config().startswith("mlops-demo-sandbox-")
     out = serving.predict(5)
     assert out["model_version"] == "champion-job" and len(out["predictions"]) == 5
     assert any(m.startswith("mlops-demo: model deployed") and arn in m for m in _messages(serving, inbox))
@@ -122,9 +122,15 @@ def test_throttled_sagemaker_calls_are_retried_and_a_repeated_event_changes_noth
 
 
 @pytest.mark.slow
-def test_teardown_deletes_what_the_workflow_created(serving: Serving) -> None:
+def test_teardown_deletes_what_the_workflow_created_and_leaves_other_profiles_alone(serving: Serving) -> None:
     _first_deploy(serving)
-    assert main(["teardown", "--profile", "sandbox"]) == 0
     sm = serving.aws.client("sagemaker")
+    prod = "mlops-demo-prod-" + "0" * 32  # the prod profile's deployment in the same account
+    sm.create_model(ModelName=prod, ExecutionRoleArn="arn:aws:iam::123456789012:role/prod-serving",
+                    PrimaryContainer={"Image": "sklearn:latest"})
+    sm.create_endpoint_config(EndpointConfigName=prod, ProductionVariants=[{
+        "VariantName": "primary", "ModelName": prod, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
+    assert main(["teardown", "--profile", "sandbox"]) == 0
     assert sm.list_endpoints()["Endpoints"] == []
-    assert sm.list_endpoint_configs()["EndpointConfigs"] == [] and sm.list_models()["Models"] == []
+    assert [c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]] == [prod]
+    assert [m["ModelName"] for m in sm.list_models()["Models"]] == [prod]

@@ -15,14 +15,14 @@ from mlops_demo.cli import main
 from mlops_demo.producer import put_all
 
 
-def _decision_ids(serving: Serving) -> list[str]:
+def _decisions(serving: Serving) -> list[dict[str, Any]]:
     s3, bucket = serving.aws.client("s3"), serving.stacks["DataFoundation"].outputs["DecisionsBucketName"]
-    ids: list[str] = []
+    out: list[dict[str, Any]] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="decisions/"):
         for obj in page.get("Contents", []):
             body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode()
-            ids += [json.loads(line)["transaction_id"] for line in body.splitlines()]
-    return ids
+            out += [json.loads(line) for line in body.splitlines()]
+    return out
 
 
 def _dead_letters(serving: Serving) -> dict[str, dict[str, Any]]:
@@ -70,7 +70,10 @@ def test_100k_transactions_under_faults_are_decided_once_or_dead_lettered_with_t
     assert main(["redrive", "--profile", "sandbox"]) == 0
     assert aws.clock.elapsed_seconds - now < 3 * 3600, "within the stream's retention"
 
-    decided = _decision_ids(serving)
+    decisions = _decisions(serving)
+    decided = [d["transaction_id"] for d in decisions]
+    assert all(d["endpoint_latency_ms"] > 0 and d["variant"] == "primary" for d in decisions), \
+        "each decision says how long the endpoint took and which variant answered"
     letters = _dead_letters(serving)
     assert len(decided) == len(set(decided)), "no transaction decided twice"
     invalid = set(batch.poison_rows)

@@ -16,8 +16,8 @@ import pytest
 from deployability import Assembly, state_machines
 
 from stacks.app_builder import build_app
-from stacks.constructs.sagemaker_job import SAGEMAKER_NAME, SAGEMAKER_NAME_MAX, job_name
-from stacks.naming import LOG_GROUP_PREFIXES
+from stacks.constructs.sagemaker_job import SAGEMAKER_NAME, job_name
+from stacks.naming import LOG_GROUP_PREFIXES, SAGEMAKER_NAME_MAX
 from stacks.sklearn_images import ACCOUNTS, INFERENCE_TAG, TRAINING_TAG, SklearnImages, UnsupportedRegionError
 
 PROFILES = ("sandbox", "prod")
