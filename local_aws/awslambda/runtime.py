@@ -80,7 +80,8 @@ class Invocation:
 class InProcessLambdaRunner:
     """Runs handlers in this process, one invocation at a time. While a handler runs, `time.time()` reads the
     local AWS's simulated clock (when one is given), so times a function computes (lags, timestamps) agree with
-    the records and events it reads; `time.perf_counter()` and `time.monotonic()` stay real."""
+    the records and events it reads, and `time.sleep()` returns at once (see `_clock_time`);
+    `time.perf_counter()` and `time.monotonic()` stay real."""
 
     def __init__(self, workdir: Path, now: Any = None) -> None:
         self.workdir = workdir.resolve()
@@ -156,14 +157,23 @@ class InProcessLambdaRunner:
 
 @contextmanager
 def _clock_time(now: Any) -> Iterator[None]:
+    """While a handler runs on this thread: time.time() reads the simulated clock, and time.sleep() (an SDK's
+    retry backoff, say) returns at once. An invocation takes no simulated time (the clock cannot move inside the
+    timer that runs it), so a real sleep would only cost wall time; other threads keep sleeping for real."""
     if now is None:
         yield
         return
-    real, time.time = time.time, now
+    caller, real_time, real_sleep = threading.get_ident(), time.time, time.sleep
+
+    def sleep(seconds: float) -> None:
+        if threading.get_ident() != caller:
+            real_sleep(seconds)
+
+    time.time, time.sleep = now, sleep
     try:
         yield
     finally:
-        time.time = real
+        time.time, time.sleep = real_time, real_sleep
 
 
 @contextmanager

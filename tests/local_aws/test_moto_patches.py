@@ -134,3 +134,25 @@ def test_cloudformation_creates_skipped_types_and_dropped_properties() -> None:
         assert [g["ModelPackageGroupName"] for g in groups] == ["fraud-models"]
         alarm = aws.client("cloudwatch").describe_alarms(AlarmNames=["a"])["MetricAlarms"][0]
         assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (3, 2)
+
+
+def test_get_records_pages_a_long_shard_in_order_from_any_position() -> None:
+    with local_aws() as aws:
+        kinesis = aws.client("kinesis")
+        kinesis.create_stream(StreamName="s", ShardCount=1)
+        for start in range(0, 2500, 500):
+            kinesis.put_records(StreamName="s", Records=[{"PartitionKey": "k", "Data": str(i).encode()}
+                                                         for i in range(start, start + 500)])
+        shard = kinesis.list_shards(StreamName="s")["Shards"][0]["ShardId"]
+        iterator = kinesis.get_shard_iterator(StreamName="s", ShardId=shard,
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        seen: list[dict] = []
+        while (out := kinesis.get_records(ShardIterator=iterator, Limit=1000))["Records"]:
+            assert len(out["Records"]) <= 1000
+            seen += out["Records"]
+            iterator = out["NextShardIterator"]
+        assert [int(r["Data"]) for r in seen] == list(range(2500))
+        middle = seen[1234]["SequenceNumber"]
+        after = kinesis.get_shard_iterator(StreamName="s", ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                                           StartingSequenceNumber=middle)["ShardIterator"]
+        assert int(kinesis.get_records(ShardIterator=after, Limit=1)["Records"][0]["Data"]) == 1235

@@ -16,6 +16,7 @@ def test_demo_streams_trains_deploys_rolls_back_a_bad_canary_and_promotes_a_retr
     code = main(["demo", "--transactions", "20000", "--seed", "7", "--scenario", "poison",
                  "--workdir", str(tmp_path)])
     out = capsys.readouterr().out
+    print(out)  # shown by pytest when an assertion below fails
     assert code == 0, out
     assert "MlopsDemo-sandbox-DataFoundation: CREATE_COMPLETE" in out
     assert "not emulated: Custom::S3AutoDeleteObjects" in out

@@ -4,6 +4,7 @@ mapping -> scoring function -> endpoint -> decisions, under injected faults. Not
 from __future__ import annotations
 
 import base64
+import os
 import json
 from typing import Any
 
@@ -49,7 +50,7 @@ def test_100k_transactions_under_faults_are_decided_once_or_dead_lettered_with_t
     assert serving.deploys()[0]["status"] == "SUCCEEDED"
     aws = serving.aws
     now = aws.clock.elapsed_seconds
-    batch = simulate(100_000, seed=31, scenario="poison", start=aws.clock.now(), days=1)
+    batch = simulate(int(os.environ.get("PROF_N", 100_000)), seed=31, scenario="poison", start=aws.clock.now(), days=1)
     aws.faults.inject("InvokeEndpoint", "ThrottlingException", "Rate exceeded", times=25)  # throttling bursts
     aws.hosting.inject_fault(model_url, error_share=0.05)  # endpoint 5xx on 5% of requests
     aws.lambdas.inject_crash("mlops-demo-sandbox-scorer", times=4)  # the runtime dies after a batch's writes
@@ -57,7 +58,7 @@ def test_100k_transactions_under_faults_are_decided_once_or_dead_lettered_with_t
     keys = [f"C{c:07d}" for c in batch.customer_idx.tolist()]
     payloads = batch.encoded()
     sent = put_all(aws.client("kinesis"), stream, list(zip(keys, payloads, strict=True)))
-    assert (sent.sent, sent.failed) == (100_000, 0)
+    assert (sent.sent, sent.failed) == (len(batch), 0)
 
     _drain(serving, 600)
     # The endpoint goes down for five simulated minutes in the middle of the stream: every request fails, retries
@@ -84,7 +85,7 @@ def test_100k_transactions_under_faults_are_decided_once_or_dead_lettered_with_t
     assert lost == [], f"{len(lost)} of 100,000 lost"
     assert len(letters) == len(invalid) and all(d["errors"][0]["field"] and d["errors"][0]["rule"]
                                                 for d in letters.values())
-    assert len(ids) == 100_000 - len(invalid)
+    assert len(ids) == len(batch) - len(invalid)
 
 
 def _tid(payload: bytes) -> str:
