@@ -45,6 +45,7 @@ from local_aws.sagemaker import hooks as sagemaker_hooks
 from local_aws.sagemaker import hosting_hooks
 from local_aws.sagemaker.hosting import SageMakerHosting
 from local_aws.sagemaker.jobs import LocalJobRunner
+from local_aws.sqs import hooks as sqs_hooks
 from local_aws.stepfunctions import hooks as stepfunctions_hooks
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -133,6 +134,7 @@ class LocalAws:
         logs_hooks.install(self.patches)
         stepfunctions_hooks.install(self.patches, self.clock)
         kinesis_hooks.install(self.patches, self.streams)
+        sqs_hooks.install(self.patches)
         hosting_hooks.install(self.patches, self.hosting, self.faults, self.account_id, self.region)
         events_hooks.install(self.patches, self.events, self.account_id, self.region)
         self.streams.subscribe_all(self.firehose.on_stream_activity)

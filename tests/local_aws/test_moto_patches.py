@@ -156,3 +156,16 @@ def test_get_records_pages_a_long_shard_in_order_from_any_position() -> None:
         after = kinesis.get_shard_iterator(StreamName="s", ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
                                            StartingSequenceNumber=middle)["ShardIterator"]
         assert int(kinesis.get_records(ShardIterator=after, Limit=1)["Records"][0]["Data"]) == 1235
+
+
+def test_sqs_drops_a_message_older_than_the_queue_retention() -> None:
+    from moto.sqs.models import sqs_backends
+
+    with local_aws() as aws:
+        sqs = aws.client("sqs")
+        url = sqs.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="young")
+        backend = sqs_backends[aws.account_id][aws.region]
+        assert backend.is_message_valid_based_on_retention_period("q", backend.get_queue("q").messages[0])
+        backend.get_queue("q").messages[0].sent_timestamp -= 61_000  # SQS clocks read wall time (docs/local-aws.md)
+        assert sqs.receive_message(QueueUrl=url).get("Messages") is None

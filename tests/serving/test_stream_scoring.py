@@ -4,7 +4,6 @@ mapping -> scoring function -> endpoint -> decisions, under injected faults. Not
 from __future__ import annotations
 
 import base64
-import os
 import json
 from typing import Any
 
@@ -50,7 +49,7 @@ def test_100k_transactions_under_faults_are_decided_once_or_dead_lettered_with_t
     assert serving.deploys()[0]["status"] == "SUCCEEDED"
     aws = serving.aws
     now = aws.clock.elapsed_seconds
-    batch = simulate(int(os.environ.get("PROF_N", 100_000)), seed=31, scenario="poison", start=aws.clock.now(), days=1)
+    batch = simulate(100_000, seed=31, scenario="poison", start=aws.clock.now(), days=1)
     aws.faults.inject("InvokeEndpoint", "ThrottlingException", "Rate exceeded", times=25)  # throttling bursts
     aws.hosting.inject_fault(model_url, error_share=0.05)  # endpoint 5xx on 5% of requests
     aws.lambdas.inject_crash("mlops-demo-sandbox-scorer", times=4)  # the runtime dies after a batch's writes
@@ -82,7 +81,7 @@ def test_100k_transactions_under_faults_are_decided_once_or_dead_lettered_with_t
     ids = set(decided)
     lost = [i for i, p in enumerate(payloads)
             if (i in invalid and p not in letter_payloads) or (i not in invalid and _tid(p) not in ids)]
-    assert lost == [], f"{len(lost)} of 100,000 lost"
+    assert lost == [], f"{len(lost)} of {len(batch):,} lost"
     assert len(letters) == len(invalid) and all(d["errors"][0]["field"] and d["errors"][0]["rule"]
                                                 for d in letters.values())
     assert len(ids) == len(batch) - len(invalid)
