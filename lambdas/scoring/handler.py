@@ -66,7 +66,8 @@ def score_batch(records: list[StreamRecord]) -> BatchOutcome:
             outcome.failure = f"{type(err).__name__}: {err}"[:500]
             logger.warning("endpoint call failed", extra={"error": outcome.failure, "records": len(chunk)})
             break
-        scored = ScoredChunk(chunk, response, out.get("InvokedProductionVariant", ""), (time.perf_counter() - started) * 1000)
+        latency_ms = (time.perf_counter() - started) * 1000
+        scored = ScoredChunk(chunk, response, out.get("InvokedProductionVariant", ""), latency_ms)
         outcome.scored += decisions(scored, time.time() * 1000)
     outcome.failed_from = min(failures) if failures else None
     if outcome.failed_from is not None:  # everything from the first failure is retried: write only what precedes it
