@@ -27,7 +27,7 @@ demo: $(PY_STAMP)
 	$(BIN)/mlops-demo demo --profile $(PROFILE)
 
 test: $(PY_STAMP) $(NODE_STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 test-fast: $(PY_STAMP)
 	$(BIN)/pytest -q -m "not slow"

@@ -345,8 +345,18 @@ class DeployWorkflow(Construct):
         notify_rollback.add_catch(summary, result_path=sfn.JsonPath.DISCARD)
         tripped.next(rolled_back).next(notify_rollback).next(summary).next(rolled_fail)
 
+        # A rollback run that did not take (its unguarded update failed) must not reject the known-good package
+        # it restores: nothing is recorded on either package, and the run fails with the live config named.
+        restore_failed = sfn.Pass(self, "RollbackDidNotTake", result_path="$.error", parameters={
+            "Error": "RollbackFailed",
+            "Cause.$": "States.Format('rollback to {} (config {}) did not take; the endpoint still serves config {}', "
+                       "$.request.package_arn, $.names.config, $.progress.config)"})
+        restore_failed.next(self.on_failure)
+        not_live = (sfn.Choice(self, "RollbackRun?")
+                    .when(sfn.Condition.string_equals("$.request.trigger", "rollback"), restore_failed)
+                    .otherwise(tripped))
         return sfn.Choice(self, "NewConfigLive?").when(
-            sfn.Condition.string_equals_json_path("$.progress.config", "$.names.config"), deployed).otherwise(tripped)
+            sfn.Condition.string_equals_json_path("$.progress.config", "$.names.config"), deployed).otherwise(not_live)
 
     def _scaling(self, target: float, then: sfn.IChainable) -> sfn.IChainable:
         """Target tracking on invocations per instance (the target comes from the measured capacity)."""

@@ -188,3 +188,23 @@ def test_pipeline_timeout_must_outlive_its_three_jobs() -> None:
 def test_raw_data_must_be_kept_as_long_as_training_reads_it() -> None:
     with pytest.raises(ConfigError, match=r"raw_retention_days': must be >= label_maturity_days \+ training_window"):
         load_config("sandbox", {"raw_retention_days": 14})
+
+
+def test_a_canary_must_be_whole_instances_and_at_most_half_the_fleet() -> None:
+    with pytest.raises(ConfigError, match="canary_traffic_percent': with canary, must select at least one of the 4"):
+        load_config("prod", {"canary_traffic_percent": 10})  # 0.4 of an instance
+    with pytest.raises(ConfigError, match="canary_traffic_percent"):
+        load_config("sandbox", {"deployment_strategy": "canary"})  # 50% of one instance
+    assert load_config("prod", {"canary_traffic_percent": 50}).canary_traffic_percent == 50
+
+
+def test_the_deployment_timeout_covers_provisioning_and_every_bake() -> None:
+    # prod: canary = 2 traffic steps + the final wait, 3 bakes of 35 min + 20 min provisioning = 125 > 120
+    with pytest.raises(ConfigError, match=r"deployment_timeout_minutes': must cover provisioning .* 3 bakes .*125 min"):
+        load_config("prod", {"bake_minutes": 35})
+    assert load_config("prod", {"bake_minutes": 33}).bake_minutes == 33  # 119 min
+
+
+def test_the_fleet_may_not_scale_below_its_base_size() -> None:
+    with pytest.raises(ConfigError, match=r"endpoint_max_instance_count': must be >= endpoint_instance_count \(4\)"):
+        load_config("prod", {"endpoint_max_instance_count": 3})

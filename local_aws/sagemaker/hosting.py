@@ -12,10 +12,10 @@ linear and auto-rollback pages beside it):
   the steps of the BlueGreenUpdatePolicy (ALL_AT_ONCE; CANARY: the canary's share of the fleet's
   instances, then the rest; LINEAR: equal steps), each followed by a baking period (WaitIntervalInSeconds)
   and, after the last, TerminationWaitInSeconds, while the AutoRollbackConfiguration alarms are watched
-  (every `alarm_poll_seconds`). An alarm in ALARM -> `RollingBack`: all traffic back to blue, green
-  terminated, and the endpoint ends `InService` on the *old* config with no FailureReason, as on AWS. A
-  green fleet that fails to start, or MaximumExecutionTimeoutInSeconds passing, also rolls back (with a
-  FailureReason). Success: blue terminated, the new config live.
+  (every `alarm_poll_seconds`). An alarm in ALARM -> rollback (DescribeEndpoint stays `Updating`): all
+  traffic back to blue, green terminated, and the endpoint ends `InService` on the *old* config with no
+  FailureReason, as on AWS. A green fleet that fails to start, or MaximumExecutionTimeoutInSeconds
+  passing, also rolls back (with a FailureReason). Success: blue terminated, the new config live.
 - InvokeEndpoint: routed to blue or green by the current traffic share; the container's 4xx/5xx become
   ModelError (424) for the caller; metrics Invocations, Invocation4XXErrors, Invocation5XXErrors,
   ModelLatency and OverheadLatency (microseconds) go to CloudWatch (AWS/SageMaker, EndpointName and

@@ -97,6 +97,24 @@ def test_a_candidate_that_regresses_after_its_deployment_is_rolled_back_during_t
 
 
 @pytest.mark.slow
+def test_a_rollback_that_does_not_take_fails_and_rejects_neither_package(serving: Serving) -> None:
+    champion, champion_url = _first_deploy(serving)
+    candidate, _ = serving.register("candidate-job")
+    assert serving.deploys()[0]["status"] == "SUCCEEDED"
+    candidate_config = serving.live_config()
+    bucket, key = champion_url.removeprefix("s3://").split("/", 1)
+    serving.aws.client("s3").put_object(Bucket=bucket, Key=key, Body=b"not a model")  # its container cannot start
+
+    assert main(["rollback", "--profile", "sandbox", "--reason", "precision fell"]) != 0
+    latest = serving.deploys()[0]
+    assert latest["status"] == "FAILED" and latest["cause"].startswith("RollbackFailed: "), latest
+    assert f"still serves config {candidate_config}" in latest["cause"], "the failure names the config still live"
+    assert serving.live_config() == candidate_config
+    assert serving.package(champion)["ModelApprovalStatus"] == "Approved", "the known-good model stays known-good"
+    assert serving.package(candidate)["CustomerMetadataProperties"]["deployment_status"] == "deployed"
+
+
+@pytest.mark.slow
 def test_a_package_that_is_not_approved_is_refused_with_the_reason(serving: Serving) -> None:
     pending, _ = serving.register("pending-job", status="PendingManualApproval")
     serving.aws.client("stepfunctions").start_execution(stateMachineArn=serving.deploy_arn, input=json.dumps(
