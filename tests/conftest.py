@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,8 +40,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """profile -> cloud assembly directory, synthesized in-process with cdk-nag enabled."""
-    root = tmp_path_factory.mktemp("cdk")
-    return {p: synthesize(p, root / f"cdk.out-{p}") for p in PROFILES}
+    return {p: built_once(tmp_path_factory, f"cdk.out-{p}", lambda out, p=p: synthesize(p, out)) for p in PROFILES}
 
 
 @pytest.fixture(scope="session")
@@ -61,12 +64,33 @@ def batch() -> TransactionBatch:
 
 @pytest.fixture(scope="session")
 def preprocessed(tmp_path_factory: pytest.TempPathFactory, batch: TransactionBatch) -> Path:
-    root = write_inputs(tmp_path_factory.mktemp("preprocess"), batch)
-    result = run(preprocess, preprocess_args(), SM_PROCESSING_ROOT=root)
-    assert result.rc == 0, result.stderr
-    return root
+    def build(root: Path) -> None:
+        result = run(preprocess, preprocess_args(), SM_PROCESSING_ROOT=write_inputs(root, batch))
+        assert result.rc == 0, result.stderr
+
+    return built_once(tmp_path_factory, "preprocess", build)
 
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory, preprocessed: Path) -> Trained:
-    return train_model(tmp_path_factory.mktemp("train"), preprocessed, FAST_TRAIN)
+    def build(root: Path) -> None:
+        (root / "stdout.txt").write_text(train_model(root, preprocessed, FAST_TRAIN).stdout)
+
+    root = built_once(tmp_path_factory, "train", build)
+    return Trained(root / "model", root / "output", (root / "stdout.txt").read_text())
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """A read-only input built once per test run: the xdist workers of `make test` share it (the first builds it
+    under a lock, the others wait and reuse it) instead of each synthesizing or training its own."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    target, done = shared / name, shared / f"{name}.built"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(target, ignore_errors=True)  # a worker that failed half-way
+            target.mkdir()
+            build(target)
+            done.touch()
+    return target

@@ -169,3 +169,17 @@ def test_sqs_drops_a_message_older_than_the_queue_retention() -> None:
         assert backend.is_message_valid_based_on_retention_period("q", backend.get_queue("q").messages[0])
         backend.get_queue("q").messages[0].sent_timestamp -= 61_000  # SQS clocks read wall time (docs/local-aws.md)
         assert sqs.receive_message(QueueUrl=url).get("Messages") is None
+
+
+def test_sqs_counts_visible_in_flight_and_delayed_messages_apart() -> None:
+    with local_aws() as aws:
+        sqs = aws.client("sqs")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        for body in ("a", "b"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=600)
+        assert len(sqs.receive_message(QueueUrl=url, VisibilityTimeout=600)["Messages"]) == 1
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                 "ApproximateNumberOfMessagesDelayed"]
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        assert [int(counts[n]) for n in names] == [1, 1, 1]
