@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from fraud_core.config import load_config
 from mlops_demo.console import Console
 from mlops_demo.story import DemoOptions, run_demo
 
@@ -21,12 +22,18 @@ def run() -> list[dict[str, Any]]:
                            f"{'succeeded' if result.training_succeeded else 'failed'}")
     base = {"transactions": 50_000, "profile": "sandbox", "scenario": "baseline"}
     stages = {k: round(v, 2) for k, v in result.timings.items() if k != "total"}
-    stream = result.get("stream")
+    stream, canary = result.get("stream"), result.get("canary")
+    if canary is None or canary.story.decision_seconds is None:
+        raise RuntimeError("the demo's bad canary was not rolled back by the guard alarms")
     return [
         {"figure": "demo_total_wall", "value": round(result.timings["total"], 2), "unit": "s",
          "provenance": "measured-local", "stages_s": stages, **base},
         *[{"figure": f"demo_stage_{name}", "value": seconds, "unit": "s", "provenance": "measured-local", **base}
           for name, seconds in stages.items()],
+        {"figure": "rollback_decision", "value": round(canary.story.decision_seconds), "unit": "s",
+         "provenance": "simulated-clock", "what": "traffic shifted to the bad canary -> auto-rollback started",
+         "alarm_period_s": load_config("sandbox").alarm_period_seconds, "wall_s_of_canary_stage": stages.get("canary"),
+         "requests_failed_on_champion": canary.failed_outside_canary, **base},
         {"figure": "demo_kinesis_put_throughput", "value": round(stream.rate), "unit": "records/s",
          "provenance": "measured-local", "note": "moto's PutRecords in-process, not an AWS figure", **base},
     ]

@@ -32,6 +32,7 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "serving_capacity_batch_100": ("> 0: some load keeps p99 <= 100 ms", lambda v: v > 0),
     "serving_open_loop_p99_single_record": ("<= 100 ms at the autoscaling target's load", lambda v: v <= 100),
     "serving_open_loop_p99_batch_100": ("<= 100 ms at the autoscaling target's load", lambda v: v <= 100),
+    "rollback_decision": ("<= 180 s: 3 alarm periods of 60 s", lambda v: v <= 180),
     "scoring_handler_throughput": (">= 20,000 records/s on 1,000-record batches", lambda v: v >= 20_000),
 }
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fraud_core.config import load_config
+from local_aws.clock import SimulatedClock
 from local_aws.runtime import local_aws
 from mlops_demo.console import Console
 from mlops_demo.stages import STAGES
@@ -20,6 +22,13 @@ from mlops_demo.stages.context import DemoOptions, Row, StoryContext
 from mlops_demo.synth import synthesize
 
 __all__ = ["DemoOptions", "DemoResult", "run_demo"]
+
+
+def story_clock() -> SimulatedClock:
+    """The story starts at 00:00 UTC today. Traffic and features follow the hour of the day, so a story started
+    at another hour would draw different training windows from the same seed, and the gate's decisions would
+    change with the time of day the demo runs; from midnight, a seed tells the same story every day."""
+    return SimulatedClock(start=datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
 
 
 @dataclass
@@ -73,7 +82,7 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
         synthesize(config.name, ctx.assembly, overrides or None)
         result.timings["synth"] = time.perf_counter() - started
 
-    with local_aws(serve_port=options.serve_port, workdir=options.workdir / "runtime") as aws:
+    with local_aws(serve_port=options.serve_port, workdir=options.workdir / "runtime", clock=story_clock()) as aws:
         ctx.aws = aws
         if aws.endpoint_url:
             console.say(f"    local AWS served at {aws.endpoint_url} (aws --endpoint-url {aws.endpoint_url} ...); "

@@ -59,7 +59,8 @@ def story(ctx: StoryContext, execution: ExecutionResult | None, since: float) ->
         at = (t.at - aws.clock.start).total_seconds()
         if at >= events_from and t.new != "INSUFFICIENT_DATA":
             out.events.append((at, f"alarm {t.alarm} {t.old} -> {t.new}"))
-    out.events.sort(key=lambda item: item[0])
+    # At the same instant, the alarm's transition comes before the rollback it causes.
+    out.events.sort(key=lambda item: (item[0], not item[1].startswith("alarm ")))
     for record in aws.hosting.invocations:
         if record.endpoint == endpoint and record.at >= since:
             (out.failed if record.status >= 500 else out.answered)[record.fleet_config] += 1
