@@ -22,7 +22,7 @@ def run() -> list[dict[str, Any]]:
                            f"{'succeeded' if result.training_succeeded else 'failed'}")
     base = {"transactions": 50_000, "profile": "sandbox", "scenario": "baseline"}
     stages = {k: round(v, 2) for k, v in result.timings.items() if k != "total"}
-    stream, canary = result.get("stream"), result.get("canary")
+    canary = result.get("canary")
     if canary is None or canary.story.decision_seconds is None:
         raise RuntimeError("the demo's bad canary was not rolled back by the guard alarms")
     return [
@@ -34,8 +34,6 @@ def run() -> list[dict[str, Any]]:
          "provenance": "simulated-clock", "what": "traffic shifted to the bad canary -> auto-rollback started",
          "alarm_period_s": load_config("sandbox").alarm_period_seconds, "wall_s_of_canary_stage": stages.get("canary"),
          "requests_failed_on_champion": canary.failed_outside_canary, **base},
-        {"figure": "demo_kinesis_put_throughput", "value": round(stream.rate), "unit": "records/s",
-         "provenance": "measured-local", "note": "moto's PutRecords in-process, not an AWS figure", **base},
     ]
 
 
