@@ -9,13 +9,15 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_demo, bench_platform, bench_scoring, bench_serving, bench_simulator, bench_training
-
 RESULTS = Path(__file__).with_name("RESULTS.md")
+ROOT = Path(__file__).resolve().parent.parent
+FIGURE_MARK = "@@figure "
 
 # figure -> (target as text, check) for the numbers the project holds itself to.
 TARGETS: dict[str, tuple[str, Any]] = {
@@ -77,18 +79,39 @@ def write_results(figures: list[dict[str, Any]]) -> None:
     RESULTS.write_text("\n".join(lines))
 
 
+def _run_isolated(module: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """One benchmark in a fresh interpreter: threads, caches and heap a previous one left behind (a load test's
+    server, a local AWS's timers) must not slow the next one down, as they did when all ran in one process."""
+    code = ("import json, sys\n"
+            f"from benchmarks import {module} as bench\n"
+            "for figure in bench.run(**json.loads(sys.argv[1])):\n"
+            "    print(MARK + json.dumps(figure), flush=True)\n")
+    proc = subprocess.Popen([sys.executable, "-c", f"MARK = {FIGURE_MARK!r}\n" + code, json.dumps(kwargs)],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    figures = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(FIGURE_MARK):
+            figure = json.loads(line[len(FIGURE_MARK):])
+            print(json.dumps(figure), flush=True)
+            figures.append(figure)
+        else:
+            print(line, end="", file=sys.stderr)  # the benchmark's own output (logs, progress)
+    if proc.wait() != 0:
+        raise SystemExit(f"benchmarks.{module} failed with exit code {proc.returncode}")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="skip timing the whole test suite")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
     figures: list[dict[str, Any]] = []
-    for bench in (bench_simulator.run, bench_training.run, lambda: bench_serving.run(write=not args.no_write),
-                  bench_scoring.run, bench_demo.run,
-                  lambda: bench_platform.run(include_test_suite=not args.quick)):
-        for figure in bench():
-            print(json.dumps(figure), flush=True)
-            figures.append(figure)
+    for module, kwargs in (("bench_simulator", {}), ("bench_training", {}),
+                           ("bench_serving", {"write": not args.no_write}), ("bench_scoring", {}),
+                           ("bench_demo", {}), ("bench_platform", {"include_test_suite": not args.quick})):
+        figures += _run_isolated(module, **kwargs)
     if not args.no_write:
         write_results(figures)
 
