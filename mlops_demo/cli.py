@@ -151,6 +151,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         if result.serving_failed:
             print("mlops-demo: the approved model was not served as the story expects (see above)", file=sys.stderr)
             return 1
+        training = result.get("training")
+        if args.scenario == "units_break" and training is not None and training.refused_by_data_quality:
+            print("mlops-demo: the data-quality check refused the window, as it must: no model was trained on "
+                  "amounts in cents (see above)")
+            return 0
         if not result.training_succeeded:
             print("mlops-demo: the training pipeline did not succeed (see above)", file=sys.stderr)
             return 1

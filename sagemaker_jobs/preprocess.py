@@ -15,6 +15,9 @@ rows would train and test on a fraud-enriched, biased sample. Within the window,
 whose label is not available by ``as_of`` is excluded (and counted). Labels available after
 ``as_of`` are ignored, so a re-run with the same ``--as-of`` sees the same data.
 
+A window that fails a data-quality check (``fraud_core.data_quality``: amounts in the wrong units) is
+refused: the job fails naming the field, the rule and what it observed, and writes nothing.
+
 The window is split by event time, oldest to newest: train, validation, test (no shared
 timestamps, so no leakage from the future). Outputs under ``output/``: ``train/``, ``validation/``
 and ``test/`` (``data.csv.gz``, see ``sagemaker_jobs.splits``), ``baseline/baseline.json`` (drift
@@ -41,6 +44,7 @@ import numpy as np  # noqa: E402
 
 from fraud_core.baseline import build_baseline  # noqa: E402
 from fraud_core.config import load_config  # noqa: E402
+from fraud_core.data_quality import window_violations  # noqa: E402
 from fraud_core.features import build_features, epoch_ms  # noqa: E402
 from fraud_core.schema import RECORD_FIELD, RECORD_RULE, validation_errors  # noqa: E402
 from sagemaker_jobs.runtime import ArgumentParser, JobError, env_path, iso_ms, parse_time, run_job, staged  # noqa: E402
@@ -306,6 +310,10 @@ def _run(argv: list[str] | None) -> None:
 
     window_records = [records[i] for i in idx.tolist()]
     features = build_features(window_records)
+    violations = window_violations(features)
+    if violations:
+        raise JobError("data quality: the window is refused, no model is trained on it: "
+                       + "; ".join(v.message() for v in violations))
     ids = [r["transaction_id"] for r in window_records]
     after_cutoff = int((t_all >= cutoff_ms).sum())
     unlabeled = int((~labelled).sum())

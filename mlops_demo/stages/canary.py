@@ -45,9 +45,9 @@ def title(ctx: StoryContext) -> str:
             "(injected fault)")
 
 
-def run(ctx: StoryContext) -> CanaryResult:
+def run(ctx: StoryContext) -> CanaryResult | None:
     if not ctx.results["serve"].live:
-        return CanaryResult(DeploymentStory(None), 0.0, "", "")
+        return None
     aws, sm = ctx.local, ctx.local.client("sagemaker")
     endpoint = ctx.outputs("Serving")["EndpointName"]
     champion_config = sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
@@ -71,7 +71,10 @@ def run(ctx: StoryContext) -> CanaryResult:
     return CanaryResult(story(ctx, deploys[-1] if deploys else None, since), since, champion_config, live_after)
 
 
-def report(console: Console, r: CanaryResult) -> None:
+def report(console: Console, r: CanaryResult | None) -> None:
+    if r is None:
+        console.say("    skipped: nothing is serving")
+        return
     print_story(console, r.story, r.started_at, {r.champion_config: f"champion ({r.champion_config})"})
     kept = "the champion's config is still live" if r.live_config_after == r.champion_config else \
         f"LIVE CONFIG CHANGED to {r.live_config_after}"

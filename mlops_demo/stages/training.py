@@ -28,14 +28,20 @@ class TrainingResult:
         return self.execution.status == "SUCCEEDED"
 
     @property
+    def refused_by_data_quality(self) -> bool:
+        """The preprocess job refused the window (fraud_core.data_quality): no model was trained."""
+        return self.execution.status == "FAILED" and "data quality:" in (self.execution.cause or "")
+
+    @property
     def gate(self) -> dict[str, Any]:
         return (self.execution.output or {}).get("gate", {})
 
     def summary_rows(self) -> list[Row]:
-        pr_auc = (self.evaluation or {}).get("candidate", {}).get("pr_auc", 0.0)
+        pr_auc = (self.evaluation or {}).get("candidate", {}).get("pr_auc")
+        status = self.execution.status + (" (data quality refused the window)" if self.refused_by_data_quality else "")
         return [
-            ("training pipeline", self.execution.status, "measured-local"),
-            ("model PR-AUC (held-out window)", f"{pr_auc:.3f}", "measured-local"),
+            ("training pipeline", status, "measured-local"),
+            ("model PR-AUC (held-out window)", "-" if pr_auc is None else f"{pr_auc:.3f}", "measured-local"),
             ("gate decision", self.gate.get("status", "-"), "measured-local"),
             ("state transitions (billed)", f"{self.execution.transitions}", "measured-local"),
             ("simulated: training pipeline", f"{self.execution.simulated_seconds:.0f} s", "simulated-clock"),

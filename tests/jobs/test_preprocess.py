@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from jobkit import AS_OF, DAYS, START, files_under, iso, preprocess_args, run, write_inputs
+from jobkit import AS_OF, DAYS, START, N, files_under, iso, preprocess_args, run, write_inputs
 
 from fraud_core.features import FEATURE_NAMES
-from fraud_core.simulator import TransactionBatch
+from fraud_core.simulator import TransactionBatch, simulate
 from sagemaker_jobs import preprocess
 from sagemaker_jobs.splits import HEADER, read_split
 
@@ -114,6 +114,16 @@ def test_empty_window_fails_clearly(tmp_path: Path, batch: TransactionBatch) -> 
     start, end = iso(as_of - timedelta(days=30 + DAYS)), iso(as_of - timedelta(days=30))
     assert f"empty window: no transactions between {start[:19]}" in result.stderr
     assert end[:19] in result.stderr
+    assert files_under(root / "output") == []
+
+
+def test_a_window_with_amounts_in_cents_is_refused_with_the_reason_and_writes_nothing(tmp_path: Path) -> None:
+    broken = simulate(N // 3, seed=7, scenario="units_break", start=START, days=DAYS)
+    root = write_inputs(tmp_path, broken)
+    result = run(preprocess, preprocess_args(), SM_PROCESSING_ROOT=root, SM_OUTPUT_DIR=tmp_path / "sm")
+    assert result.rc == 1
+    assert "data quality: the window is refused" in result.stderr
+    assert "units: amount:" in result.stderr and "cents instead of dollars" in result.stderr
     assert files_under(root / "output") == []
 
 

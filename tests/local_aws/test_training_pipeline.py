@@ -45,9 +45,9 @@ def _messages(aws: LocalAws, url: str) -> list[str]:
 
 
 def _load(aws: LocalAws, stacks: dict[str, StackDeployment], labels_transform=None, seed: int = 5,
-          now: datetime | None = AS_OF) -> None:
+          now: datetime | None = AS_OF, scenario: str = "baseline") -> None:
     data = stacks["DataFoundation"].outputs
-    batch = training_history(CONFIG, N, seed=seed, now=now)
+    batch = training_history(CONFIG, N, seed=seed, now=now, scenario=scenario)
     labels = batch.labels()
     if labels_transform:
         labels = labels_transform(labels)
@@ -146,6 +146,20 @@ def test_a_failing_job_fails_the_execution_and_notifies_with_job_and_cause(pipel
     messages = _messages(aws, inbox)
     assert any("no-fraud-run-preprocess" in m and "positive" in m for m in messages), messages
     assert not _packages(aws, stacks)
+
+
+@pytest.mark.slow
+def test_amounts_in_cents_never_become_a_model_and_the_alert_says_why(pipeline) -> None:
+    aws, stacks = pipeline
+    inbox = _alerts_queue(aws, stacks["DataFoundation"].outputs["AlertsTopicArn"])
+    _load(aws, stacks, scenario="units_break")
+    result = _run(aws, stacks, "cents-run")
+
+    assert result.status == "FAILED"
+    assert "data quality" in result.cause and "cents instead of dollars" in result.cause, result.cause
+    assert "Train" not in result.states
+    assert any("data quality" in m and "amount" in m for m in _messages(aws, inbox))
+    assert not _packages(aws, stacks), "no model is trained, let alone approved, on amounts in cents"
 
 
 @pytest.mark.slow

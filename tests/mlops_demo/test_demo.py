@@ -47,6 +47,19 @@ def test_demo_streams_trains_deploys_rolls_back_a_bad_canary_and_promotes_a_retr
     assert (tmp_path / "cdk.out-sandbox" / "manifest.json").exists()
 
 
+@pytest.mark.slow
+def test_demo_with_amounts_in_cents_refuses_the_window_and_serves_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--transactions", "10000", "--seed", "7", "--scenario", "units_break",
+                 "--workdir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "data quality: the window is refused" in out and "cents instead of dollars" in out
+    assert re.search(r"training pipeline\s+FAILED", out)
+    assert "no model was trained on amounts in cents" in out
+    assert "deploy workflow: SUCCEEDED" not in out
+
+
 def test_simulate_writes_transactions_and_labels_atomically(tmp_path: Path) -> None:
     out, labels = tmp_path / "tx.jsonl", tmp_path / "labels.jsonl"
     assert main(["simulate", "--transactions", "300", "--out", str(out), "--labels", str(labels)]) == 0
