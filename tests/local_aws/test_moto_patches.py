@@ -183,3 +183,18 @@ def test_sqs_counts_visible_in_flight_and_delayed_messages_apart() -> None:
                  "ApproximateNumberOfMessagesDelayed"]
         counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
         assert [int(counts[n]) for n in names] == [1, 1, 1]
+
+
+def test_log_lines_create_their_group_once_and_recreate_it_if_deleted() -> None:
+    from local_aws.logs.writer import write_log_lines
+
+    with local_aws() as aws:
+        logs, now = aws.client("logs"), int(aws.clock.now().timestamp() * 1000)
+        write_log_lines(logs, "/aws/lambda/f", "s1", ["a", "b"], now)
+        write_log_lines(logs, "/aws/lambda/f", "s1", ["c"], now + 10)  # the same stream again
+        write_log_lines(logs, "/aws/lambda/f", "s2", ["d"], now + 20)
+        messages = [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/f")["events"]]
+        assert sorted(messages) == ["a", "b", "c", "d"]
+        logs.delete_log_group(logGroupName="/aws/lambda/f")
+        write_log_lines(logs, "/aws/lambda/f", "s3", ["e"], now + 30)
+        assert [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/f")["events"]] == ["e"]
