@@ -1,0 +1,121 @@
+"""Drift verdict: a window of served feature rows against the serving model's training baseline.
+
+The verdict rests on effect sizes with a minimum sample size, never on p-values: at tens of thousands of
+rows a p-value flags differences nobody should act on. Per numeric feature it uses two effect sizes
+computed on the baseline's own quantile bins (``fraud_core.baseline``):
+
+- PSI, which weighs every bin, so it sees changes in spread and shape, not only in the mean;
+- binned KS, the largest gap between the two cumulative bin distributions (the two-sample KS statistic
+  evaluated at the bin edges, a lower bound of the exact one, which would need the training rows).
+
+Per categorical feature, PSI over category shares with every category the baseline never saw pooled into
+one bucket, and that bucket's share reported as ``unseen_share``. The model's score gets the same numeric
+treatment when the baseline has a ``prediction`` section. Nulls are left to data quality (their rates are
+reported, not folded into PSI).
+
+Thresholds (the ADR gives the reasoning): PSI >= 0.2 is the conventional "significant shift" (0.1-0.25
+moderate, > 0.25 large); binned KS >= 0.15 means some threshold on the feature moved 15% of the traffic
+across it. On simulated data the baseline scenario's largest values over a week of 5,000 rows are 0.025
+(PSI) and 0.051 (KS), and covariate_shift's amount reaches 0.36 and 0.25.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+import numpy as np
+
+from fraud_core.drift import _proportions, _psi_from_proportions
+from fraud_core.features import FEATURE_NAMES, category_name
+
+PSI_ALARM: Final = 0.2
+KS_ALARM: Final = 0.15
+MIN_ROWS: Final = 500  # below this the verdict is "insufficient data", never "stable"
+_EPS: Final = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureDrift:
+    feature: str
+    psi: float
+    ks: float | None  # None for categorical features
+    rows: int
+    null_rate: float
+    unseen_share: float | None = None  # categorical only: traffic in categories the baseline never saw
+    drifted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReport:
+    verdict: str  # "drift", "stable" or "insufficient_data"
+    rows: int
+    drifted: list[str] = field(default_factory=list)
+    features: list[FeatureDrift] = field(default_factory=list)
+    prediction: FeatureDrift | None = None
+
+    def reason(self) -> str:
+        if self.verdict == "insufficient_data":
+            return f"insufficient data: {self.rows:,} rows < {MIN_ROWS:,}"
+        if self.verdict == "stable":
+            return f"stable: no feature reached PSI {PSI_ALARM:g} or KS {KS_ALARM:g} over {self.rows:,} rows"
+        worst = [f for f in [*self.features, *([self.prediction] if self.prediction else [])] if f.drifted]
+        return "drift: " + "; ".join(
+            f"{f.feature} PSI {f.psi:.3f}" + ("" if f.ks is None else f", KS {f.ks:.3f}") for f in worst)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "reason": self.reason()}
+
+
+def _numeric(name: str, stats: Mapping[str, Any], column: np.ndarray) -> FeatureDrift:
+    finite = column[np.isfinite(column)]
+    null_rate = 1.0 - finite.size / column.size if column.size else 0.0
+    edges, ref = np.asarray(stats["bin_edges"], dtype=np.float64), np.asarray(stats["proportions"])
+    if finite.size == 0 or ref.size == 0:
+        return FeatureDrift(name, 0.0, 0.0, int(finite.size), null_rate)
+    cur = _proportions(finite, edges)
+    psi = _psi_from_proportions(ref, cur, _EPS)
+    ks = float(np.max(np.abs(np.cumsum(ref) - np.cumsum(cur))))
+    return FeatureDrift(name, psi, ks, int(finite.size), null_rate,
+                        drifted=finite.size >= MIN_ROWS and (psi >= PSI_ALARM or ks >= KS_ALARM))
+
+
+def _categorical(name: str, stats: Mapping[str, Any], column: np.ndarray) -> FeatureDrift:
+    known = column[~np.isnan(column)]
+    null_rate = 1.0 - known.size / column.size if column.size else 0.0
+    reference: Mapping[str, float] = stats["frequencies"]
+    if known.size == 0:
+        return FeatureDrift(name, 0.0, None, 0, null_rate, 0.0)
+    values, counts = np.unique(known, return_counts=True)
+    shares = {category_name(v): c / known.size for v, c in zip(values.tolist(), counts.tolist(), strict=True)}
+    cats = list(reference)
+    unseen = float(sum(s for c, s in shares.items() if c not in reference))
+    ref = np.append([reference[c] for c in cats], 0.0)
+    cur = np.append([shares.get(c, 0.0) for c in cats], unseen)
+    psi = _psi_from_proportions(ref, cur, _EPS)
+    return FeatureDrift(name, psi, None, int(known.size), null_rate, unseen,
+                        drifted=known.size >= MIN_ROWS and psi >= PSI_ALARM)
+
+
+def drift_report(baseline: Mapping[str, Any], features: np.ndarray, scores: Any = None) -> DriftReport:
+    """Compare a feature matrix (``FEATURE_NAMES`` order) and optionally its scores with ``baseline``."""
+    x = np.asarray(features, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != len(FEATURE_NAMES):
+        raise ValueError(f"features: must be a 2-D array with {len(FEATURE_NAMES)} columns in FEATURE_NAMES order"
+                         f" (got shape {x.shape})")
+    if list(baseline.get("feature_names", [])) != list(FEATURE_NAMES):
+        raise ValueError("baseline.feature_names: must equal FEATURE_NAMES (a baseline of another feature set)")
+    per_feature = []
+    for j, name in enumerate(FEATURE_NAMES):
+        if name in baseline["categorical"]:
+            per_feature.append(_categorical(name, baseline["categorical"][name], x[:, j]))
+        else:
+            per_feature.append(_numeric(name, baseline["numeric"][name], x[:, j]))
+    prediction = None
+    if scores is not None and baseline.get("prediction"):
+        prediction = _numeric("prediction", baseline["prediction"], np.asarray(scores, dtype=np.float64).ravel())
+    rows = int(x.shape[0])
+    drifted = [f.feature for f in [*per_feature, *([prediction] if prediction else [])] if f.drifted]
+    verdict = "insufficient_data" if rows < MIN_ROWS else ("drift" if drifted else "stable")
+    return DriftReport(verdict, rows, drifted, per_feature, prediction)
