@@ -35,6 +35,8 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "serving_open_loop_p99_single_record": ("<= 100 ms at the autoscaling target's load", lambda v: v <= 100),
     "serving_open_loop_p99_batch_100": ("<= 100 ms at the autoscaling target's load", lambda v: v <= 100),
     "rollback_decision": ("<= 180 s: 3 alarm periods of 60 s", lambda v: v <= 180),
+    "drift_stats_1m_x_20_wall": ("<= 1 s on one core", lambda v: v <= 1),
+    "drift_stats_1m_x_20_peak_memory": ("<= 512 MiB beyond the input", lambda v: v <= 512),
     "scoring_handler_throughput": (">= 20,000 records/s on 1,000-record batches", lambda v: v >= 20_000),
 }
 
@@ -109,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     figures: list[dict[str, Any]] = []
     for module, kwargs in (("bench_simulator", {}), ("bench_training", {}),
-                           ("bench_serving", {"write": not args.no_write}), ("bench_scoring", {}),
+                           ("bench_serving", {"write": not args.no_write}), ("bench_scoring", {}), ("bench_drift", {}),
                            ("bench_demo", {}), ("bench_platform", {"include_test_suite": not args.quick})):
         figures += _run_isolated(module, **kwargs)
     if not args.no_write:

@@ -68,7 +68,8 @@ class DriftReport:
         return {**asdict(self), "reason": self.reason()}
 
 
-def _numeric(name: str, stats: Mapping[str, Any], column: np.ndarray) -> FeatureDrift:
+def numeric_drift(name: str, stats: Mapping[str, Any], column: np.ndarray) -> FeatureDrift:
+    """PSI and binned KS of one numeric column against its baseline section (bin_edges, proportions)."""
     finite = column[np.isfinite(column)]
     null_rate = 1.0 - finite.size / column.size if column.size else 0.0
     edges, ref = np.asarray(stats["bin_edges"], dtype=np.float64), np.asarray(stats["proportions"])
@@ -111,10 +112,10 @@ def drift_report(baseline: Mapping[str, Any], features: np.ndarray, scores: Any 
         if name in baseline["categorical"]:
             per_feature.append(_categorical(name, baseline["categorical"][name], x[:, j]))
         else:
-            per_feature.append(_numeric(name, baseline["numeric"][name], x[:, j]))
+            per_feature.append(numeric_drift(name, baseline["numeric"][name], x[:, j]))
     prediction = None
     if scores is not None and baseline.get("prediction"):
-        prediction = _numeric("prediction", baseline["prediction"], np.asarray(scores, dtype=np.float64).ravel())
+        prediction = numeric_drift("prediction", baseline["prediction"], np.asarray(scores, dtype=np.float64).ravel())
     rows = int(x.shape[0])
     drifted = [f.feature for f in [*per_feature, *([prediction] if prediction else [])] if f.drifted]
     verdict = "insufficient_data" if rows < MIN_ROWS else ("drift" if drifted else "stable")
