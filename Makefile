@@ -30,7 +30,7 @@ test: $(PY_STAMP) $(NODE_STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 test-fast: $(PY_STAMP)
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
 
 bench: $(PY_STAMP)
 	$(BIN)/python -m benchmarks.run
