@@ -49,23 +49,36 @@ class FeatureDrift:
 
 @dataclass(frozen=True, slots=True)
 class DriftReport:
-    verdict: str  # "drift", "stable" or "insufficient_data"
     rows: int
-    drifted: list[str] = field(default_factory=list)
     features: list[FeatureDrift] = field(default_factory=list)
     prediction: FeatureDrift | None = None
+
+    @property
+    def drifted(self) -> list[str]:
+        return [f.feature for f in self.judged() if f.drifted]
+
+    @property
+    def verdict(self) -> str:
+        """"drift", "stable" or "insufficient_data"."""
+        if self.rows < MIN_ROWS:
+            return "insufficient_data"
+        return "drift" if self.drifted else "stable"
+
+    def judged(self) -> list[FeatureDrift]:
+        """Every feature, then the model's score when the baseline had one."""
+        return [*self.features, *([self.prediction] if self.prediction else [])]
 
     def reason(self) -> str:
         if self.verdict == "insufficient_data":
             return f"insufficient data: {self.rows:,} rows < {MIN_ROWS:,}"
         if self.verdict == "stable":
             return f"stable: no feature reached PSI {PSI_ALARM:g} or KS {KS_ALARM:g} over {self.rows:,} rows"
-        worst = [f for f in [*self.features, *([self.prediction] if self.prediction else [])] if f.drifted]
+        worst = [f for f in self.judged() if f.drifted]
         return "drift: " + "; ".join(
             f"{f.feature} PSI {f.psi:.3f}" + ("" if f.ks is None else f", KS {f.ks:.3f}") for f in worst)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "reason": self.reason()}
+        return {"verdict": self.verdict, **asdict(self), "drifted": self.drifted, "reason": self.reason()}
 
 
 def numeric_drift(name: str, stats: Mapping[str, Any], column: np.ndarray) -> FeatureDrift:
@@ -116,7 +129,4 @@ def drift_report(baseline: Mapping[str, Any], features: np.ndarray, scores: Any 
     prediction = None
     if scores is not None and baseline.get("prediction"):
         prediction = numeric_drift("prediction", baseline["prediction"], np.asarray(scores, dtype=np.float64).ravel())
-    rows = int(x.shape[0])
-    drifted = [f.feature for f in [*per_feature, *([prediction] if prediction else [])] if f.drifted]
-    verdict = "insufficient_data" if rows < MIN_ROWS else ("drift" if drifted else "stable")
-    return DriftReport(verdict, rows, drifted, per_feature, prediction)
+    return DriftReport(int(x.shape[0]), per_feature, prediction)
