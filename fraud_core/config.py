@@ -66,6 +66,13 @@ _RANGES: dict[str, tuple[float, float]] = {
     "pipeline_timeout_minutes": (10, 2880),
     "training_window_days": (1, 365),
     "label_maturity_days": (0, 120),
+    "monitoring_window_hours": (1, 168),
+    "drift_psi_threshold": (0.01, 5.0),
+    "drift_ks_threshold": (0.01, 1.0),
+    "drift_min_rows": (100, 10_000_000),
+    "max_null_rate_increase": (0.0, 1.0),
+    "max_unseen_category_share": (0.0, 1.0),
+    "retrain_cooldown_hours": (0, 720),
 }
 
 _SCHEDULE = re.compile(r"rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\)")
@@ -128,6 +135,16 @@ class ProfileConfig:
     pipeline_timeout_minutes: int
     training_window_days: int
     label_maturity_days: int
+    # Monitoring: the drift job over the last window of captured traffic, its thresholds, and retraining on drift
+    # (ADR 0008). Thresholds are effect sizes with a minimum sample size, never p-values.
+    monitoring_schedule: str  # EventBridge expression; "off" disables scheduled drift runs
+    monitoring_window_hours: int  # captured traffic of the last N hours, per run
+    drift_psi_threshold: float  # a feature (or the score) drifted at PSI >= this ...
+    drift_ks_threshold: float  # ... or binned KS >= this (numeric only)
+    drift_min_rows: int  # below this a window is "insufficient data", never "stable"
+    max_null_rate_increase: float  # data quality: null rate above the training baseline's, absolute
+    max_unseen_category_share: float  # data quality: share of traffic in categories training never saw
+    retrain_cooldown_hours: int  # no drift-triggered retraining within N hours of the last pipeline start
 
     @classmethod
     def from_mapping(cls, name: str, values: Mapping[str, Any]) -> ProfileConfig:
@@ -152,6 +169,7 @@ class ProfileConfig:
             raise ConfigError("raw_retention_days", f"must be >= label_maturity_days + training_window_days "
                               f"({needed}): training reads data that old", values["raw_retention_days"])
         _check_serving(values)
+        _check_monitoring(values)
         return cls(name=name, **{k: values[k] for k in known})
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ProfileConfig:
@@ -194,6 +212,14 @@ def _check_serving(values: Mapping[str, Any]) -> None:
                           period)
 
 
+def _check_monitoring(values: Mapping[str, Any]) -> None:
+    """The drift run reads captured traffic: the window must still be in the capture bucket."""
+    window, kept = values["monitoring_window_hours"], values["capture_retention_days"] * 24
+    if window > kept:
+        raise ConfigError("monitoring_window_hours", f"must be <= capture_retention_days x 24 ({kept} h): the "
+                          "window is read from the capture bucket", window)
+
+
 def _check(key: str, hint: Any, value: Any) -> None:
     choices = get_args(hint)
     if choices:  # a Literal: one of a fixed set of strings
@@ -216,7 +242,7 @@ def _check(key: str, hint: Any, value: Any) -> None:
         lo, hi = _RANGES[key]
         if not lo <= value <= hi:
             raise ConfigError(key, f"must be between {lo:g} and {hi:g}", value)
-    if key == "training_schedule" and value != "off" and not _SCHEDULE.fullmatch(value):
+    if key in ("training_schedule", "monitoring_schedule") and value != "off" and not _SCHEDULE.fullmatch(value):
         raise ConfigError(key, 'must be "off", rate(N unit) or cron(...)', value)
     if key == "log_retention_days" and value not in LOG_RETENTION_DAYS:
         raise ConfigError(key, f"must be one of CloudWatch's retention values {LOG_RETENTION_DAYS}", value)
@@ -271,6 +297,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         "pipeline_timeout_minutes": 240,
         "training_window_days": 28,
         "label_maturity_days": 30,
+        "monitoring_schedule": "rate(1 hour)",  # a processing job an hour (billed per second of ml.t3.medium)
+        "monitoring_window_hours": 24,  # a full daily cycle of traffic per run
+        "drift_psi_threshold": 0.2,
+        "drift_ks_threshold": 0.15,
+        "drift_min_rows": 500,
+        "max_null_rate_increase": 0.05,
+        "max_unseen_category_share": 0.05,
+        "retrain_cooldown_hours": 12,
     },
     # Production shape: data retained, canary on several instances, longer audit trail.
     "prod": {
@@ -320,6 +354,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         "pipeline_timeout_minutes": 480,
         "training_window_days": 90,
         "label_maturity_days": 30,
+        "monitoring_schedule": "rate(1 hour)",
+        "monitoring_window_hours": 24,  # a full daily cycle: hour-of-day mix does not read as drift
+        "drift_psi_threshold": 0.2,
+        "drift_ks_threshold": 0.15,
+        "drift_min_rows": 2000,
+        "max_null_rate_increase": 0.02,
+        "max_unseen_category_share": 0.02,
+        "retrain_cooldown_hours": 72,
     },
 }
 

@@ -14,11 +14,13 @@ and no baseline, so it protects the first model too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
+from fraud_core.drift_report import DriftReport
 from fraud_core.features import FEATURE_NAMES
 
 # The median ratio of an amount to the customer's own 24-hour average must lie within this band: a factor of
@@ -63,3 +65,34 @@ def units_violations(features: np.ndarray) -> list[Violation]:
 def window_violations(features: np.ndarray) -> list[Violation]:
     """Every data-quality check that refuses a training window."""
     return units_violations(features)
+
+
+@dataclass(frozen=True, slots=True)
+class ServingLimits:
+    """How far a served window's nulls and new categories may stray from the serving model's baseline."""
+
+    max_null_rate_increase: float = 0.05  # absolute: 0.05 = five more rows in a hundred arrive without the field
+    max_unseen_share: float = 0.05  # traffic in categories the model never saw in training
+
+
+def serving_violations(features: np.ndarray, report: DriftReport, baseline: Mapping[str, Any],
+                       limits: ServingLimits) -> list[Violation]:
+    """Data quality of a served window against the serving model's baseline: units, null rates, new categories.
+
+    Judged only on a window large enough for the drift verdict (below it, the report says insufficient data).
+    """
+    if report.verdict == "insufficient_data":
+        return []
+    found = units_violations(features)
+    sections = {**baseline.get("numeric", {}), **baseline.get("categorical", {})}
+    for f in report.features:
+        before = float(sections.get(f.feature, {}).get("null_rate") or 0.0)
+        if f.null_rate - before > limits.max_null_rate_increase:
+            found.append(Violation(
+                "nulls", f.feature, f"the null rate may rise at most {limits.max_null_rate_increase:g} above the "
+                f"training baseline's {before:.3f}", f"{f.null_rate:.3f} over {report.rows:,} rows"))
+        if f.unseen_share is not None and f.unseen_share > limits.max_unseen_share:
+            found.append(Violation(
+                "unseen_categories", f.feature, f"at most {limits.max_unseen_share:g} of the traffic may be in "
+                "categories the model never saw in training", f"{f.unseen_share:.3f}"))
+    return found

@@ -22,7 +22,7 @@ across it. On simulated data the baseline scenario's largest values over a week 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -30,10 +30,31 @@ import numpy as np
 from fraud_core.drift import _proportions, _psi_from_proportions
 from fraud_core.features import FEATURE_NAMES, category_name
 
+# Calendar features describe when a window was taken, not what traffic looks like: a 24-hour window has one
+# day of the week whatever happens, so they are reported but never judged.
+CALENDAR_FEATURES: Final = ("hour_of_day", "is_night", "day_of_week")
 PSI_ALARM: Final = 0.2
 KS_ALARM: Final = 0.15
 MIN_ROWS: Final = 500  # below this the verdict is "insufficient data", never "stable"
 _EPS: Final = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class DriftThresholds:
+    """When a feature counts as drifted; each profile sets its own (fraud_core.config), these are the defaults."""
+
+    psi: float = PSI_ALARM
+    ks: float = KS_ALARM
+    min_rows: int = MIN_ROWS
+
+    def __post_init__(self) -> None:
+        for name, value, lo, hi in (("psi", self.psi, 0.0, 10.0), ("ks", self.ks, 0.0, 1.0),
+                                    ("min_rows", self.min_rows, 1, 10**9)):
+            if not lo < value <= hi:
+                raise ValueError(f"drift thresholds: {name} must be in ({lo:g}, {hi:g}] (got {value!r})")
+
+
+DEFAULT_THRESHOLDS: Final = DriftThresholds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +73,7 @@ class DriftReport:
     rows: int
     features: list[FeatureDrift] = field(default_factory=list)
     prediction: FeatureDrift | None = None
+    thresholds: DriftThresholds = DEFAULT_THRESHOLDS
 
     @property
     def drifted(self) -> list[str]:
@@ -60,19 +82,21 @@ class DriftReport:
     @property
     def verdict(self) -> str:
         """"drift", "stable" or "insufficient_data"."""
-        if self.rows < MIN_ROWS:
+        if self.rows < self.thresholds.min_rows:
             return "insufficient_data"
         return "drift" if self.drifted else "stable"
 
     def judged(self) -> list[FeatureDrift]:
-        """Every feature, then the model's score when the baseline had one."""
-        return [*self.features, *([self.prediction] if self.prediction else [])]
+        """Every feature but the calendar ones, then the model's score when the baseline had one."""
+        traffic = [f for f in self.features if f.feature not in CALENDAR_FEATURES]
+        return [*traffic, *([self.prediction] if self.prediction else [])]
 
     def reason(self) -> str:
+        limits = self.thresholds
         if self.verdict == "insufficient_data":
-            return f"insufficient data: {self.rows:,} rows < {MIN_ROWS:,}"
+            return f"insufficient data: {self.rows:,} rows < {limits.min_rows:,}"
         if self.verdict == "stable":
-            return f"stable: no feature reached PSI {PSI_ALARM:g} or KS {KS_ALARM:g} over {self.rows:,} rows"
+            return f"stable: no feature reached PSI {limits.psi:g} or KS {limits.ks:g} over {self.rows:,} rows"
         worst = [f for f in self.judged() if f.drifted]
         return "drift: " + "; ".join(
             f"{f.feature} PSI {f.psi:.3f}" + ("" if f.ks is None else f", KS {f.ks:.3f}") for f in worst)
@@ -81,7 +105,8 @@ class DriftReport:
         return {"verdict": self.verdict, **asdict(self), "drifted": self.drifted, "reason": self.reason()}
 
 
-def numeric_drift(name: str, stats: Mapping[str, Any], column: np.ndarray) -> FeatureDrift:
+def numeric_drift(name: str, stats: Mapping[str, Any], column: np.ndarray,
+                  limits: DriftThresholds = DEFAULT_THRESHOLDS) -> FeatureDrift:
     """PSI and binned KS of one numeric column against its baseline section (bin_edges, proportions)."""
     finite = column[np.isfinite(column)]
     null_rate = 1.0 - finite.size / column.size if column.size else 0.0
@@ -92,10 +117,10 @@ def numeric_drift(name: str, stats: Mapping[str, Any], column: np.ndarray) -> Fe
     psi = _psi_from_proportions(ref, cur, _EPS)
     ks = float(np.max(np.abs(np.cumsum(ref) - np.cumsum(cur))))
     return FeatureDrift(name, psi, ks, int(finite.size), null_rate,
-                        drifted=finite.size >= MIN_ROWS and (psi >= PSI_ALARM or ks >= KS_ALARM))
+                        drifted=finite.size >= limits.min_rows and (psi >= limits.psi or ks >= limits.ks))
 
 
-def _categorical(name: str, stats: Mapping[str, Any], column: np.ndarray) -> FeatureDrift:
+def _categorical(name: str, stats: Mapping[str, Any], column: np.ndarray, limits: DriftThresholds) -> FeatureDrift:
     known = column[~np.isnan(column)]
     null_rate = 1.0 - known.size / column.size if column.size else 0.0
     reference: Mapping[str, float] = stats["frequencies"]
@@ -109,10 +134,11 @@ def _categorical(name: str, stats: Mapping[str, Any], column: np.ndarray) -> Fea
     cur = np.append([shares.get(c, 0.0) for c in cats], unseen)
     psi = _psi_from_proportions(ref, cur, _EPS)
     return FeatureDrift(name, psi, None, int(known.size), null_rate, unseen,
-                        drifted=known.size >= MIN_ROWS and psi >= PSI_ALARM)
+                        drifted=known.size >= limits.min_rows and psi >= limits.psi)
 
 
-def drift_report(baseline: Mapping[str, Any], features: np.ndarray, scores: Any = None) -> DriftReport:
+def drift_report(baseline: Mapping[str, Any], features: np.ndarray, scores: Any = None,
+                 limits: DriftThresholds = DEFAULT_THRESHOLDS) -> DriftReport:
     """Compare a feature matrix (``FEATURE_NAMES`` order) and optionally its scores with ``baseline``."""
     x = np.asarray(features, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != len(FEATURE_NAMES):
@@ -123,10 +149,13 @@ def drift_report(baseline: Mapping[str, Any], features: np.ndarray, scores: Any 
     per_feature = []
     for j, name in enumerate(FEATURE_NAMES):
         if name in baseline["categorical"]:
-            per_feature.append(_categorical(name, baseline["categorical"][name], x[:, j]))
+            per_feature.append(_categorical(name, baseline["categorical"][name], x[:, j], limits))
+        elif name in CALENDAR_FEATURES:
+            per_feature.append(replace(numeric_drift(name, baseline["numeric"][name], x[:, j], limits), drifted=False))
         else:
-            per_feature.append(numeric_drift(name, baseline["numeric"][name], x[:, j]))
+            per_feature.append(numeric_drift(name, baseline["numeric"][name], x[:, j], limits))
     prediction = None
     if scores is not None and baseline.get("prediction"):
-        prediction = numeric_drift("prediction", baseline["prediction"], np.asarray(scores, dtype=np.float64).ravel())
-    return DriftReport(int(x.shape[0]), per_feature, prediction)
+        prediction = numeric_drift("prediction", baseline["prediction"], np.asarray(scores, dtype=np.float64).ravel(),
+                                   limits)
+    return DriftReport(int(x.shape[0]), per_feature, prediction, limits)

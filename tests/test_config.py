@@ -208,3 +208,15 @@ def test_the_deployment_timeout_covers_provisioning_and_every_bake() -> None:
 def test_the_fleet_may_not_scale_below_its_base_size() -> None:
     with pytest.raises(ConfigError, match=r"endpoint_max_instance_count': must be >= endpoint_instance_count \(4\)"):
         load_config("prod", {"endpoint_max_instance_count": 3})
+
+
+def test_the_monitoring_window_must_still_be_in_the_capture_bucket() -> None:
+    with pytest.raises(ConfigError, match="monitoring_window_hours': must be <= capture_retention_days x 24 "
+                                          r"\(48 h\)"):
+        load_config("sandbox", {"capture_retention_days": 2, "monitoring_window_hours": 72})
+
+
+def test_the_monitoring_schedule_is_an_eventbridge_expression() -> None:
+    with pytest.raises(ConfigError, match="monitoring_schedule': must be \"off\", rate"):
+        load_config("sandbox", {"monitoring_schedule": "hourly"})
+    assert load_config("sandbox", {"monitoring_schedule": "off"}).monitoring_schedule == "off"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import tarfile
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,4 +99,41 @@ def test_capture_of_something_else_fails_naming_the_format_and_writes_nothing(tm
 def test_a_missing_baseline_is_named(tmp_path: Path) -> None:
     (tmp_path / "input" / "capture").mkdir(parents=True)
     result = run(drift, [], SM_PROCESSING_ROOT=tmp_path, SM_OUTPUT_DIR=tmp_path / "sm")
-    assert result.rc == 1 and "input/baseline/baseline.json: cannot be read as JSON" in result.stderr
+    assert result.rc == 1 and "input/baseline: neither model.tar.gz nor baseline.json can be read" in result.stderr
+
+
+def _model_tar(directory: Path, baseline: dict) -> None:
+    (directory / "baseline.json").write_text(json.dumps(baseline))
+    with tarfile.open(directory / "model.tar.gz", "w:gz") as tar:
+        tar.add(directory / "baseline.json", arcname="baseline.json")
+    (directory / "baseline.json").unlink()
+
+
+def test_units_break_in_served_traffic_is_a_data_quality_violation_read_from_the_model_archive(
+        tmp_path: Path, baseline: dict) -> None:
+    records = _records("units_break", seed=2, n=2_000)
+    root = _root(tmp_path, baseline, [_capture_line(b, _scores(b)) for b in _batches(records)])
+    _model_tar(root / "input" / "baseline", baseline)
+    result = run(drift, [], SM_PROCESSING_ROOT=root)
+    assert result.rc == 0, result.stderr
+    quality = _report(root)["data_quality"]
+    assert quality["fields"] == ["amount"] and "units: amount" in quality["violations"][0]
+    assert "data quality: units: amount" in result.stdout
+
+
+def test_nulls_are_data_quality_not_drift_and_thresholds_come_from_arguments(tmp_path: Path, baseline: dict) -> None:
+    records = _records("nulls", seed=2, n=2_000)
+    root = _root(tmp_path, baseline, [_capture_line(b, _scores(b)) for b in _batches(records)])
+    assert run(drift, ["--max-null-rate-increase", "0.5"], SM_PROCESSING_ROOT=root).rc == 0
+    assert _report(root)["verdict"] == "stable" and _report(root)["data_quality"]["fields"] == []
+    assert run(drift, ["--min-rows", "5000"], SM_PROCESSING_ROOT=root).rc == 0
+    report = _report(root)
+    assert report["verdict"] == "insufficient_data" and report["thresholds"]["min_rows"] == 5000
+    assert run(drift, [], SM_PROCESSING_ROOT=root).rc == 0
+    assert _report(root)["data_quality"]["fields"] == ["distance_from_home_km"]
+
+
+def test_a_threshold_out_of_range_is_named(tmp_path: Path, baseline: dict) -> None:
+    root = _root(tmp_path, baseline, [])
+    result = run(drift, ["--ks-threshold", "2"], SM_PROCESSING_ROOT=root, SM_OUTPUT_DIR=tmp_path / "sm")
+    assert result.rc == 1 and "ks must be in" in result.stderr
