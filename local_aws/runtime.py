@@ -2,9 +2,9 @@
 
 `local_aws()` starts moto, checks its version, installs every patch (local_aws.patching) and the
 emulated services, and yields a `LocalAws`: clients, the clock, and the services moto lacks (jobs,
-in-process Lambda, Firehose delivery, CloudWatch alarm evaluation). In-process and served modes
-share one set of backends, so the AWS CLI pointed at the server sees exactly what the in-process
-code deployed. Only one local AWS runs per process: moto's backends are process-wide.
+in-process Lambda, Firehose delivery, CloudWatch alarm evaluation, EventBridge schedules). In-process
+and served modes share one set of backends, so the AWS CLI pointed at the server sees exactly what
+the in-process code deployed. Only one local AWS runs per process: moto's backends are process-wide.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from local_aws.cloudformation.models import register_cloudformation_models
 from local_aws.cloudwatch import describe as cloudwatch_describe
 from local_aws.cloudwatch.alarms import CloudWatchAlarms
 from local_aws.events import hooks as events_hooks
+from local_aws.events.schedules import ScheduledRules
 from local_aws.events.targets import EventTargets
 from local_aws.faults import ApiFaults
 from local_aws.firehose.delivery import FirehoseService
@@ -86,6 +87,7 @@ class LocalAws:
     firehose: FirehoseService = field(init=False)
     hosting: SageMakerHosting = field(init=False)  # real-time endpoints running the real inference code
     events: EventTargets = field(init=False)  # EventBridge deliveries to Step Functions and Lambda
+    schedules: ScheduledRules = field(init=False)  # EventBridge scheduled rules, fired on the clock
     event_sources: KinesisEventSources = field(init=False)  # Kinesis -> Lambda, polled on the clock
     alarms: CloudWatchAlarms = field(init=False)  # metric alarms evaluated on the clock
     patches: MotoPatches = field(default_factory=MotoPatches)
@@ -98,6 +100,7 @@ class LocalAws:
         self.lambdas = InProcessLambdaRunner(self.workdir, now=lambda: self.clock.now().timestamp())
         self.firehose = FirehoseService(self)
         self.events = EventTargets(self)
+        self.schedules = ScheduledRules(self.clock, self.events)
         self.event_sources = KinesisEventSources(self)
         self.hosting = SageMakerHosting(self.clock, self.workdir, hosting_hooks.backend_api(self),
                                         hosting_hooks.put_metrics(self))
@@ -137,6 +140,7 @@ class LocalAws:
         sqs_hooks.install(self.patches)
         hosting_hooks.install(self.patches, self.hosting, self.faults, self.account_id, self.region)
         events_hooks.install(self.patches, self.events, self.account_id, self.region)
+        self.schedules.install(self.patches)
         self.streams.subscribe_all(self.firehose.on_stream_activity)
         self.streams.subscribe_all(self.event_sources.on_stream_activity)
         self.alarms.install(self.patches)

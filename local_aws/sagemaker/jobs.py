@@ -3,9 +3,10 @@
 When a state machine (or anyone) calls CreateProcessingJob / CreateTrainingJob on the local AWS,
 the job's real script runs here with SageMaker's container conventions:
 
-- processing: every ProcessingInput is staged from S3 under a local stand-in for /opt/ml/processing,
-  the ContainerEntrypoint + ContainerArguments run with those paths mapped, and each
-  ProcessingOutput is uploaded to its S3Uri when the process exits 0 (EndOfJob);
+- processing: every ProcessingInput is staged from S3 (an S3Prefix, or the objects a ManifestFile
+  lists) under a local stand-in for /opt/ml/processing, the ContainerEntrypoint + ContainerArguments
+  run with those paths mapped, and each ProcessingOutput is uploaded to its S3Uri when the process
+  exits 0 (EndOfJob);
 - training (script mode of the framework containers): the sagemaker_submit_directory tarball is
   unpacked, channels are staged under input/data/<channel>, the program runs with hyperparameters
   as `--key value` and the SM_* variables set, and model/ is uploaded as
@@ -124,10 +125,9 @@ class LocalJobRunner:
         name = record.name
         job_dir = self._fresh_dir(name)
         root = job_dir / "processing"
-        for item in spec.get("processing_inputs") or []:
-            s3_input = item.get("S3Input")
-            if s3_input:
-                self._download_prefix(s3_input["S3Uri"], self._map(s3_input["LocalPath"], PROCESSING_ROOT, root))
+        for index, item in enumerate(spec.get("processing_inputs") or []):
+            if item.get("S3Input"):
+                self._stage_processing_input(index, item, root)
         app = spec["app_specification"]
         command = [self._map_arg(a, root) for a in [*app.get("ContainerEntrypoint", []),
                                                      *app.get("ContainerArguments", [])]]
@@ -142,6 +142,21 @@ class LocalJobRunner:
             for out in outputs:
                 self._upload_dir(self._map(out["S3Output"]["LocalPath"], PROCESSING_ROOT, root),
                                  out["S3Output"]["S3Uri"], kms)
+
+    def _stage_processing_input(self, index: int, item: dict[str, Any], root: Path) -> None:
+        """One ProcessingInput's S3 data under its LocalPath, by its S3DataType (ManifestFile | S3Prefix,
+        https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProcessingS3Input.html)."""
+        s3_input = item["S3Input"]
+        dest = self._map(s3_input["LocalPath"], PROCESSING_ROOT, root)
+        data_type = s3_input.get("S3DataType")
+        if data_type == "S3Prefix":
+            self._download_prefix(s3_input["S3Uri"], dest)
+        elif data_type == "ManifestFile":
+            self._download_manifest(s3_input["S3Uri"], dest)
+        else:
+            raise _JobSetupError(f"ProcessingInputs[{index}] ({item.get('InputName', 'unnamed')}): "
+                                 f"S3Input.S3DataType {data_type!r} is not supported; valid values: "
+                                 "ManifestFile | S3Prefix")
 
     def _run_training(self, record: JobRecord, spec: dict[str, Any]) -> None:
         name = record.name
@@ -245,6 +260,18 @@ class LocalJobRunner:
         if not found:
             raise _JobSetupError(f"No S3 objects found under S3 URL \"{uri}\" given in input data source")
 
+    def _download_manifest(self, uri: str, dest: Path) -> None:
+        """The objects a manifest lists, each under `dest` by its key relative to the manifest's prefix.
+
+        The format is SageMaker's (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_S3DataSource.html):
+        a JSON array whose first element is {"prefix": "s3://bucket/path/"} and whose other elements are keys
+        that SageMaker appends to that prefix (one bucket per manifest)."""
+        prefix, relative_keys = _read_manifest(uri, self._get(uri))
+        for relative in relative_keys:
+            target = _inside(dest, relative, uri)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self._get(prefix + relative))
+
     def _upload_dir(self, local: Path, uri: str, kms: str | None) -> None:
         for path in sorted(p for p in local.rglob("*") if p.is_file()):
             self._put(f"{uri.rstrip('/')}/{path.relative_to(local).as_posix()}", path.read_bytes(), kms)
@@ -271,6 +298,31 @@ def _split(uri: str) -> tuple[str, str]:
         raise _JobSetupError(f"not an S3 URI: {uri}")
     bucket, _, key = uri[5:].partition("/")
     return bucket, key
+
+
+def _read_manifest(uri: str, body: bytes) -> tuple[str, list[str]]:
+    """(prefix, relative keys) of a ManifestFile, or _JobSetupError saying what is wrong with it."""
+    try:
+        manifest = json.loads(body)
+    except ValueError as err:
+        raise _JobSetupError(f"manifest {uri} is not JSON: {err}") from None
+    if not (isinstance(manifest, list) and manifest and isinstance(manifest[0], dict)
+            and isinstance(manifest[0].get("prefix"), str)):
+        raise _JobSetupError(f'manifest {uri}: must be a JSON array starting with {{"prefix": "s3://bucket/path/"}}')
+    prefix, relative_keys = manifest[0]["prefix"], manifest[1:]
+    if not prefix.startswith("s3://") or len(prefix) <= len("s3://"):
+        raise _JobSetupError(f"manifest {uri}: prefix {prefix!r} is not an s3:// URI")
+    if not relative_keys or not all(isinstance(k, str) and k for k in relative_keys):
+        raise _JobSetupError(f"manifest {uri}: the prefix must be followed by one or more non-empty keys")
+    return prefix, relative_keys
+
+
+def _inside(dest: Path, relative: str, uri: str) -> Path:
+    """Where a manifest key lands under `dest`; a key that would land outside it (absolute, `..`) is refused."""
+    target = (dest / relative).resolve()
+    if relative.startswith("/") or not target.is_relative_to(dest.resolve()):
+        raise _JobSetupError(f"manifest {uri}: key {relative!r} would be written outside the input's LocalPath")
+    return target
 
 
 def _json_value(value: str) -> Any:
