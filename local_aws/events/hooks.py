@@ -2,6 +2,8 @@
 
 - Rules deliver to Step Functions and Lambda targets (local_aws.events.targets); disabled rules deliver
   nothing (moto 5.2.5 delivers for disabled rules too and raises NotImplementedError for these targets).
+  A rule with a schedule and no event pattern matches no event (moto's empty pattern matches every event);
+  its scheduled events come from local_aws.events.schedules.
 - SageMaker emits "SageMaker Model Package State Change" on the default bus when a package is created
   or updated (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html),
   which moto does not.
@@ -35,6 +37,8 @@ def _install_rule_delivery(patches: MotoPatches, targets: EventTargets) -> None:
     def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
         if self.state != "ENABLED" or not self.event_pattern.matches_event(original_event):
             return
+        if self.scheduled_expression and not self.event_pattern.dump():
+            return  # schedule-only rule: EventBridge sends it its scheduled events, never bus events
         ours = [t for t in self.targets if t["Arn"].split(":")[2] in EMULATED_TARGET_SERVICES]
         theirs = [t for t in self.targets if t not in ours]
         if theirs:

@@ -438,6 +438,7 @@ class ScheduledRules:
         # not matched against the rule's EventPattern.
         clone = copy.copy(rule)
         clone.event_pattern, clone.targets = EventPattern.load(None), [target]
+        clone.scheduled_expression = None  # else the delivery hook takes it for a schedule-only rule and sends nothing
         clone.send_to_targets({**event, "time": epoch, "ingestion-time": epoch})
 
 

@@ -159,3 +159,10 @@ def test_a_rule_deployed_by_cloudformation_fires_until_its_stack_is_deleted(aws)
     cloudformation.delete_stack(StackName="s")
     aws.clock.advance(7 * 86_400)
     assert len(_executions(aws, arn)) == 1 and aws.schedules.next_times() == {}
+
+
+def test_a_schedule_only_rule_matches_no_bus_event(aws) -> None:
+    arn = _scheduled_machine(aws, "rate(1 hour)")
+    aws.client("events").put_events(Entries=[{"Source": "aws.sagemaker", "DetailType": "Anything", "Detail": "{}"}])
+    aws.clock.advance(60)
+    assert _executions(aws, arn) == []
