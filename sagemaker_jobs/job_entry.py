@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-JOBS = ("preprocess", "evaluate")
+JOBS = ("preprocess", "evaluate", "drift", "model_quality")
 
 
 class EntryError(Exception):

@@ -11,6 +11,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from fraud_core.config import ConfigError, ProfileConfig, load_config
 from stacks.data_foundation_stack import DataFoundationStack
+from stacks.monitoring_stack import MonitoringStack
 from stacks.naming import PROJECT, stack_name
 from stacks.serving_stack import ServingStack
 from stacks.sklearn_images import check_region
@@ -76,11 +77,20 @@ def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App,
         config=config, data=data.refs, endpoint_name=serving.names.endpoint,
         description=f"{PROJECT} ({config.name}): scoring Lambda on the transactions stream, dead letters, alarms",
     )
+    monitoring = MonitoringStack(
+        app, "Monitoring",
+        stack_name=stack_name(config.name, "Monitoring"),
+        config=config, data=data.refs, endpoint_name=serving.names.endpoint,
+        watched_state_machines={"training": training.state_machine_name, "deploy": serving.names.state_machine},
+        description=f"{PROJECT} ({config.name}): drift monitor, drift and data-quality alarms, retrain on drift, "
+                    "failed-run alarms",
+    )
     # No CloudFormation imports tie the stacks together, so the deploy order is declared: data first.
     training.add_stack_dependency(data)
     serving.add_stack_dependency(training)
     scoring.add_stack_dependency(serving)
-    for stack in (data, training, serving, scoring):
+    monitoring.add_stack_dependency(scoring)
+    for stack in (data, training, serving, scoring, monitoring):
         for key, value in (("project", PROJECT), ("profile", config.name)):
             # SSM parameters stay untagged: they cost nothing to allocate, and moto 5.2.5's CloudFormation passes an
             # SSM parameter's tag map (CloudFormation's shape for this type) to an API expecting a list, so a

@@ -19,7 +19,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -27,9 +26,10 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from fraud_core.config import ProfileConfig
-from stacks.bundling import ROOT, job_source_bundling
+from stacks.bundling import ROOT
 from stacks.constructs.bundled_function import BundledPythonFunction
 from stacks.constructs.failure_notification import FailureNotification, sns_publish
+from stacks.constructs.processing_request import PROCESSING_ROOT, JobCode, s3_input, s3_output
 from stacks.constructs.sagemaker_job import (
     PROCESSING,
     RUN_ID_EXPRESSION,
@@ -48,7 +48,6 @@ from stacks.sklearn_images import REPOSITORY, SklearnImages
 GRANT_ACTION_WILDCARDS = ["Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
                           "Action::s3:DeleteObject*", "Action::s3:Abort*", "Action::kms:ReEncrypt*",
                           "Action::kms:GenerateDataKey*"]
-PROCESSING_ROOT = "/opt/ml/processing"
 # Where the serving container finds the code the training job put into model.tar.gz (sagemaker_jobs/train.py).
 SERVING_CODE_DIR = "/opt/ml/model/code"
 LAMBDA_TRANSIENT_ERRORS = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
@@ -61,6 +60,7 @@ class TrainingPipelineStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config, self.data = config, data
         profile = config.name
+        self.state_machine_name = resource_name(profile, "training")
         removal = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
         # Buckets, topic and key by their deterministic names (no cross-stack exports): IAM statements then name
         # the resource itself, and the data stack stays free to change without export locks.
@@ -73,9 +73,8 @@ class TrainingPipelineStack(Stack):
         self.images = SklearnImages(self, "SklearnImage")
 
         # The job code: fraud_core + sagemaker_jobs as one sourcedir.tar.gz, and the processing entrypoint.
-        self.job_source = s3_assets.Asset(self, "JobSource", path=str(ROOT / "sagemaker_jobs"),
-                                          bundling=job_source_bundling())
-        self.job_entry = s3_assets.Asset(self, "JobEntrypoint", path=str(ROOT / "sagemaker_jobs" / "job_entry.py"))
+        self.job_code = JobCode.in_stack(self)
+        self.job_source, self.job_entry = self.job_code.source, self.job_code.entry
 
         self.model_group = sagemaker.CfnModelPackageGroup(
             self, "ModelPackageGroup",
@@ -106,8 +105,7 @@ class TrainingPipelineStack(Stack):
         labels.grant_read(role, "labels/*")
         curated.grant_read_write(role, "runs/*")
         models.grant_read_write(role, "training-jobs/*")
-        for asset in (self.job_source, self.job_entry):
-            asset.grant_read(role)
+        self.job_code.grant_read(role)
         self.data_key.grant_encrypt_decrypt(role)
         role.add_to_policy(iam.PolicyStatement(
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
@@ -181,50 +179,26 @@ class TrainingPipelineStack(Stack):
         fail_chain = failure.start
         tags = [{"Key": "pipeline-run", "Value": run}]
 
-        def s3_in(name: str, uri: str, local: str) -> dict[str, Any]:
-            return {"InputName": name, "S3Input": {"S3Uri": uri, "LocalPath": f"{PROCESSING_ROOT}/input/{local}",
-                                                   "S3DataType": "S3Prefix", "S3InputMode": "File"}}
-
-        def s3_out(name: str, uri: str) -> dict[str, Any]:
-            return {"OutputName": name, "S3Output": {"S3Uri": uri, "LocalPath": f"{PROCESSING_ROOT}/output/{name}",
-                                                     "S3UploadMode": "EndOfJob"}}
-
         def processing_request(script: str, args: Any, inputs: Any, outputs: list[dict[str, Any]]) -> dict[str, Any]:
-            return {
-                "AppSpecification": {
-                    "ImageUri": self.images.uris.training,
-                    # The entrypoint asset's object key is content-addressed: <hash>.py.
-                    "ContainerEntrypoint": ["python3", Fn.join("", [f"{PROCESSING_ROOT}/input/entrypoint/",
-                                                                   self.job_entry.s3_object_key]), script],
-                    "ContainerArguments": args,
-                },
-                "ProcessingInputs": inputs,
-                "ProcessingOutputConfig": {"Outputs": outputs, "KmsKeyId": key_arn},
-                "ProcessingResources": {"ClusterConfig": {
-                    "InstanceCount": 1, "InstanceType": config.processing_instance_type, "VolumeSizeInGB": 20,
-                    "VolumeKmsKeyId": key_arn}},
-                "StoppingCondition": {"MaxRuntimeInSeconds": job_timeout},
-                "Tags": tags,
-            }
+            return self.job_code.request(image_uri=self.images.uris.training, script=script, args=args, inputs=inputs,
+                                         outputs=outputs, instance_type=config.processing_instance_type,
+                                         key_arn=key_arn, timeout_s=job_timeout, tags=tags)
 
         def job(kind: Any, step: str, suffix: str, request: dict[str, Any], result_path: str) -> SageMakerJob:
             return SageMakerJob(self, f"{step}Job", kind=kind, step=step, suffix=suffix, role=self.sagemaker_role,
                                 request=request, result_path=result_path, poll_interval=poll,
                                 on_failure=fail_chain)
 
-        code_inputs = [
-            s3_in("code", self.job_source.s3_object_url, "code"),
-            s3_in("entrypoint", self.job_entry.s3_object_url, "entrypoint"),
-        ]
+        code_inputs = self.job_code.inputs
         preprocess = job(PROCESSING, "Preprocess", "preprocess", processing_request(
             "preprocess",
             sfn.JsonPath.array("--as-of", sfn.JsonPath.string_at("$.run.as_of"),
                                "--window-days", str(config.training_window_days),
                                "--label-maturity-days", str(config.label_maturity_days),
                                "--validation-fraction", "0.2", "--test-fraction", "0.2"),
-            [*code_inputs, s3_in("raw", f"s3://{raw.bucket_name}/transactions/", "raw"),
-             s3_in("labels", f"s3://{labels.bucket_name}/labels/", "labels")],
-            [s3_out(n, sfn.JsonPath.format(f"s3://{curated.bucket_name}/runs/{{}}/{n}/", run))
+            [*code_inputs, s3_input("raw", f"s3://{raw.bucket_name}/transactions/", "raw"),
+             s3_input("labels", f"s3://{labels.bucket_name}/labels/", "labels")],
+            [s3_output(n, sfn.JsonPath.format(f"s3://{curated.bucket_name}/runs/{{}}/{n}/", run))
              for n in ("train", "validation", "test", "baseline", "report")]), "$.preprocess")
 
         train = job(TRAINING, "Train", "train", {
@@ -259,12 +233,12 @@ class TrainingPipelineStack(Stack):
             ["--cost-false-negative", str(config.cost_false_negative),
              "--cost-false-positive", str(config.cost_false_positive)],
             sfn.JsonPath.list_at(evaluate_inputs),
-            [s3_out("evaluation", sfn.JsonPath.format(f"s3://{curated.bucket_name}/runs/{{}}/evaluation/", run))]),
+            [s3_output("evaluation", sfn.JsonPath.format(f"s3://{curated.bucket_name}/runs/{{}}/evaluation/", run))]),
             "$.evaluate")
 
         model_data = sfn.JsonPath.format(f"s3://{models.bucket_name}/training-jobs/{{}}/output/model.tar.gz",
                                          train.job_name)
-        base_inputs = [*code_inputs, s3_in("test", sfn.JsonPath.format("{}/test/", run_prefix), "test")]
+        base_inputs = [*code_inputs, s3_input("test", sfn.JsonPath.format("{}/test/", run_prefix), "test")]
         model_input = {"InputName": "model", "S3Input": {
             "S3Uri": model_data, "LocalPath": f"{PROCESSING_ROOT}/input/model",
             "S3DataType": "S3Prefix", "S3InputMode": "File"}}
@@ -379,7 +353,7 @@ class TrainingPipelineStack(Stack):
                                   removal_policy=removal)
         machine = sfn.StateMachine(
             self, "TrainingPipeline",
-            state_machine_name=resource_name(config.name, "training"),
+            state_machine_name=self.state_machine_name,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             state_machine_type=sfn.StateMachineType.STANDARD,
             timeout=Duration.minutes(config.pipeline_timeout_minutes),

@@ -12,6 +12,7 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from fraud_core.deployment import NoRollbackTarget, PackageState, choose_rollback_target
+from fraud_core.live_model import live_model
 
 logger = Logger(service="deployment")
 _sagemaker = None  # created on first use, reused across invocations; tests inject their own
@@ -26,20 +27,6 @@ def _client() -> Any:
 
 class RollbackInputError(ValueError):
     pass
-
-
-def live_package(sm: Any, endpoint_name: str) -> str | None:
-    """The model package the endpoint's live config serves, or None when the endpoint does not exist."""
-    try:
-        endpoint = sm.describe_endpoint(EndpointName=endpoint_name)
-    except sm.exceptions.ClientError as err:
-        if "Could not find endpoint" in str(err):
-            return None
-        raise
-    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
-    containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
-    return containers[0].get("ModelPackageName")
 
 
 def group_packages(sm: Any, group: str) -> list[PackageState]:
@@ -58,7 +45,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise RollbackInputError("<event>: must be a JSON object with endpoint_name and model_package_group "
                                  f"(non-empty strings); got {event!r}")
     sm = _client()
-    live = live_package(sm, event["endpoint_name"])
+    serving = live_model(sm, event["endpoint_name"])
+    live = serving.package_arn if serving else None
     try:
         target = choose_rollback_target(group_packages(sm, event["model_package_group"]), live)
     except NoRollbackTarget as err:

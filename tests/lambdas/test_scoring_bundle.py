@@ -62,12 +62,15 @@ def _runtime_python() -> str | None:
     return None
 
 
-def test_the_built_bundle_scores_a_record_under_the_lambda_runtimes_python(tmp_path: Path) -> None:
-    python = _runtime_python()
-    if python is None:
-        pytest.skip(f"no {RUNTIME.name} interpreter on this machine to run the bundle with")
-    bundle, provided = tmp_path / "bundle", tmp_path / "runtime"
-    assert _LambdaBundler(ROOT / "lambdas" / "scoring", LAMBDA_PACKAGES).try_bundle(str(bundle))
+def _bundle(tmp_path: Path, handler: str) -> Path:
+    bundle = tmp_path / f"bundle-{handler}"
+    assert _LambdaBundler(ROOT / "lambdas" / handler, LAMBDA_PACKAGES).try_bundle(str(bundle))
+    return bundle
+
+
+def _runtime_provided(tmp_path: Path) -> Path:
+    """A folder with what the Lambda Python runtime provides besides the standard library."""
+    provided = tmp_path / "runtime"
     provided.mkdir()
     for name in RUNTIME_PROVIDED:
         spec = importlib.util.find_spec(name)
@@ -75,6 +78,28 @@ def test_the_built_bundle_scores_a_record_under_the_lambda_runtimes_python(tmp_p
         source = Path(next(iter(spec.submodule_search_locations))) if spec.submodule_search_locations \
             else Path(spec.origin)
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, provided / source.name)
+    return provided
+
+
+@pytest.mark.parametrize("handler", ["monitoring_window", "monitoring_metrics", "retrain_trigger", "deployment",
+                                     "quality_gate"])
+def test_every_function_bundle_imports_under_the_lambda_runtimes_python(tmp_path: Path, handler: str) -> None:
+    python = _runtime_python()
+    if python is None:
+        pytest.skip(f"no {RUNTIME.name} interpreter on this machine to run the bundle with")
+    bundle, provided = _bundle(tmp_path, handler), _runtime_provided(tmp_path)
+    script = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; import handler; "
+              "assert callable(handler.handler); assert 'numpy' not in sys.modules, 'no compiled packages'")
+    done = subprocess.run([python, "-I", "-c", script, str(bundle), str(provided)], capture_output=True, text=True,
+                          timeout=120, env={"AWS_DEFAULT_REGION": "us-east-1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_built_bundle_scores_a_record_under_the_lambda_runtimes_python(tmp_path: Path) -> None:
+    python = _runtime_python()
+    if python is None:
+        pytest.skip(f"no {RUNTIME.name} interpreter on this machine to run the bundle with")
+    bundle, provided = _bundle(tmp_path, "scoring"), _runtime_provided(tmp_path)
     from fraud_core.simulator import simulate
 
     tx = simulate(1, seed=2).records()[0]

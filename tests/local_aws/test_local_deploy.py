@@ -127,8 +127,9 @@ def test_prod_profile_deploys_beside_sandbox(deployed, assemblies) -> None:
     aws, _ = deployed
     stacks = deploy_assembly(aws, assemblies["prod"])
     assert [s.stack_name for s in stacks] == ["MlopsDemo-prod-DataFoundation", "MlopsDemo-prod-TrainingPipeline",
-                                              "MlopsDemo-prod-Serving", "MlopsDemo-prod-StreamScoring"]
+                                              "MlopsDemo-prod-Serving", "MlopsDemo-prod-StreamScoring",
+                                              "MlopsDemo-prod-Monitoring"]
     assert {s.status for s in stacks} == {"CREATE_COMPLETE"}
-    assert [s.not_emulated for s in stacks] == [[], [], [], []]  # prod retains buckets: no auto-delete resources
+    assert [s.not_emulated for s in stacks] == [[], [], [], [], []]  # prod retains buckets: no auto-delete resources
     summary = aws.client("kinesis").describe_stream_summary(StreamName="mlops-demo-prod-transactions")
     assert summary["StreamDescriptionSummary"]["RetentionPeriodHours"] == 168

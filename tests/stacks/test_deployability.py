@@ -44,10 +44,10 @@ def _report(findings: list[str]) -> str:
 def test_templates_resolve_with_no_cross_stack_imports(resolved: dict[str, Assembly], profile: str,
                                                        templates: dict[str, dict[str, dict]]) -> None:
     """Stacks name what they use of each other; no Fn::ImportValue locks them together."""
-    for stack in ("TrainingPipeline", "Serving"):
+    for stack in ("TrainingPipeline", "Serving", "StreamScoring", "Monitoring"):
         assert "Fn::ImportValue" not in json.dumps(templates[profile][stack]), stack
     machines = {stack: definition for stack, _, definition in state_machines(resolved[profile])}
-    assert set(machines) == {"TrainingPipeline", "Serving"}
+    assert set(machines) == {"TrainingPipeline", "Serving", "Monitoring"}
     for definition in machines.values():
         text = json.dumps(definition)
         assert f":kms:{LONGEST_REGION}:{ACCOUNT}:key/" in text, "the key ARN is followed into the data stack via SSM"

@@ -1,0 +1,81 @@
+"""The drift monitor's pure parts: which captured files a run reads, and what it publishes to CloudWatch.
+
+A scheduled run of the drift monitor (stacks/monitoring_stack.py) looks at the last ``window_hours`` of the
+endpoint's data capture. SageMaker writes capture files under
+``<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/`` by the hour of the request ("Capture data from real-time
+endpoint", https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html), so the
+window is a list of hour prefixes per variant, and the processing job reads exactly those files through a
+manifest (S3DataType ManifestFile: the first entry is the common prefix, the rest keys relative to it,
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_S3DataSource.html).
+
+The verdict becomes CloudWatch metrics in one namespace, with the endpoint as a dimension: 0/1 for drift
+and a count of data-quality violations (what the alarms watch), and per feature PSI, KS and null rate (what
+the dashboard plots). An "insufficient data" window publishes its row count only, so the alarms, which treat
+missing data as "keep the current state", neither fire nor clear on a quiet hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final
+
+NAMESPACE: Final = "MlopsDemo/Monitoring"
+DRIFT_METRIC: Final = "DriftDetected"  # 1 when the window drifted, 0 when stable
+DATA_QUALITY_METRIC: Final = "DataQualityViolations"
+ROWS_METRIC: Final = "MonitoredRows"
+FEATURE_METRICS: Final = (("FeaturePSI", "psi"), ("FeatureKS", "ks"), ("FeatureNullRate", "null_rate"))
+PREDICTION_METRIC: Final = "PredictionPSI"
+PUT_METRIC_DATA_MAX: Final = 1000  # MetricData entries per PutMetricData request
+
+
+def window_hours(end: datetime, hours: int) -> list[datetime]:
+    """The whole hours a window of ``hours`` ending at ``end`` touches, oldest first (UTC)."""
+    if hours < 1:
+        raise ValueError(f"window hours: must be >= 1 (got {hours})")
+    end = end.astimezone(timezone.utc)
+    last = end.replace(minute=0, second=0, microsecond=0)
+    if last == end:  # a window ending on the hour does not include that hour
+        last -= timedelta(hours=1)
+    return [last - timedelta(hours=h) for h in range(hours - 1, -1, -1)]
+
+
+def hour_prefixes(variant_prefixes: Iterable[str], hours: Sequence[datetime]) -> list[str]:
+    """``<variant prefix>yyyy/mm/dd/hh/`` for every variant and hour."""
+    return [f"{v.rstrip('/')}/{h:%Y/%m/%d/%H}/" for v in variant_prefixes for h in hours]
+
+
+def capture_manifest(bucket: str, base_prefix: str, keys: Sequence[str]) -> list[Any]:
+    """A ManifestFile input: the common prefix, then every key relative to it."""
+    base = base_prefix.rstrip("/") + "/"
+    outside = [k for k in keys if not k.startswith(base)]
+    if outside:
+        raise ValueError(f"capture manifest: key {outside[0]!r} is not under the prefix {base!r}")
+    return [{"prefix": f"s3://{bucket}/{base}"}, *(k[len(base):] for k in keys)]
+
+
+def metric_data(report: Mapping[str, Any], endpoint: str, at: datetime) -> list[dict[str, Any]]:
+    """PutMetricData entries for one drift report (``sagemaker_jobs/drift.py``'s drift_report.json)."""
+    endpoint_dim = {"Name": "EndpointName", "Value": endpoint}
+
+    def datum(name: str, value: float, unit: str = "None", **dims: str) -> dict[str, Any]:
+        extra = [{"Name": k, "Value": v} for k, v in dims.items()]
+        return {"MetricName": name, "Dimensions": [endpoint_dim, *extra], "Timestamp": at,
+                "Value": float(value), "Unit": unit}
+
+    data = [datum(ROWS_METRIC, report["rows"], "Count")]
+    if report["verdict"] == "insufficient_data":
+        return data
+    data.append(datum(DRIFT_METRIC, 1.0 if report["verdict"] == "drift" else 0.0))
+    data.append(datum(DATA_QUALITY_METRIC, len(report.get("data_quality", {}).get("violations", [])), "Count"))
+    for feature in report["features"]:
+        for metric, key in FEATURE_METRICS:
+            if feature.get(key) is not None:
+                data.append(datum(metric, feature[key], Feature=feature["feature"]))
+    if report.get("prediction"):
+        data.append(datum(PREDICTION_METRIC, report["prediction"]["psi"]))
+    return data
+
+
+def chunks(items: Sequence[Any], size: int = PUT_METRIC_DATA_MAX) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,55 @@
+"""Drift monitor, last step: publish the drift job's verdict as CloudWatch metrics (the alarms and dashboard read
+them) and keep it as the latest verdict (the retrain trigger passes its reason to the training pipeline).
+
+Thin by design: the metrics are fraud_core.monitoring.metric_data. Input: {"report_uri": s3://.../
+drift_report.json, "window_end": ISO-8601, "model_package_arn": ...}. Output: {"verdict", "reason", "drifted",
+"data_quality_violations"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from fraud_core.monitoring import NAMESPACE, chunks, metric_data
+
+logger = Logger(service="monitoring")
+_clients: dict[str, Any] = {}
+LATEST_KEY = "monitoring/latest/drift_report.json"
+
+
+def _client(name: str) -> Any:
+    if name not in _clients:
+        _clients[name] = boto3.client(name)
+    return _clients[name]
+
+
+def _split(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"report_uri: must be s3://bucket/key (got {uri!r})")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    bucket, key = _split(str(event.get("report_uri", "")))
+    at = datetime.fromisoformat(str(event["window_end"]).replace("Z", "+00:00"))
+    s3 = _client("s3")
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    report = json.loads(body)
+    for part in chunks(metric_data(report, os.environ["ENDPOINT_NAME"], at)):
+        _client("cloudwatch").put_metric_data(Namespace=NAMESPACE, MetricData=list(part))
+    latest = {**report, "report_uri": event["report_uri"], "window_end": event["window_end"],
+              "model_package_arn": event.get("model_package_arn", "")}
+    s3.put_object(Bucket=bucket, Key=LATEST_KEY, Body=json.dumps(latest).encode())
+    violations = report.get("data_quality", {}).get("violations", [])
+    logger.info("drift verdict", extra={"verdict": report["verdict"], "drifted": report.get("drifted", []),
+                                        "data_quality": violations})
+    return {"verdict": report["verdict"], "reason": report["reason"], "drifted": report.get("drifted", []),
+            "data_quality_violations": len(violations)}

@@ -1,0 +1,77 @@
+"""Drift alarm -> training pipeline, unless data quality blocks it, a run is in progress, or the cool-down holds.
+
+Thin by design: the decision is fraud_core.retrain_policy.decide_retrain. Input: the EventBridge "CloudWatch
+Alarm State Change" event of the drift alarm. Starts the training pipeline with {"trigger": "drift", "reason":
+<the latest drift verdict>} or publishes why it did not to the alerts topic. Output: {"started", "reason",
+"execution_arn"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+from fraud_core.retrain_policy import decide_retrain
+
+logger = Logger(service="monitoring")
+_clients: dict[str, Any] = {}
+LATEST_KEY = "monitoring/latest/drift_report.json"  # written by the drift monitor's metrics step
+
+
+def _client(name: str) -> Any:
+    if name not in _clients:
+        _clients[name] = boto3.client(name)
+    return _clients[name]
+
+
+def _latest_report() -> dict[str, Any]:
+    try:
+        body = _client("s3").get_object(Bucket=os.environ["MONITORING_BUCKET"], Key=LATEST_KEY)["Body"].read()
+        return dict(json.loads(body))
+    except Exception as err:  # the report is informative; its absence must not stop a retrain
+        logger.warning("no latest drift report", extra={"error": str(err)})
+        return {}
+
+
+def _data_quality() -> tuple[str, str]:
+    alarms = _client("cloudwatch").describe_alarms(AlarmNames=[os.environ["DATA_QUALITY_ALARM"]])["MetricAlarms"]
+    return (alarms[0]["StateValue"], alarms[0].get("StateReason", "")) if alarms else ("INSUFFICIENT_DATA", "")
+
+
+def _executions(sfn: Any, machine: str) -> tuple[int, datetime | None]:
+    running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]
+    recent = sfn.list_executions(stateMachineArn=machine, maxResults=1)["executions"]
+    return len(running), (recent[0]["startDate"] if recent else None)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    detail = event.get("detail") or {}
+    if detail.get("state", {}).get("value") != "ALARM":
+        return {"started": False, "reason": "ignored: not a transition into ALARM", "execution_arn": ""}
+    sfn, machine = _client("stepfunctions"), os.environ["TRAINING_STATE_MACHINE_ARN"]
+    running, last = _executions(sfn, machine)
+    dq_state, dq_reason = _data_quality()
+    report = _latest_report()
+    verdict = str(report.get("reason") or "drift alarm (the latest drift report could not be read)")
+    dq_reason = "; ".join(report.get("data_quality", {}).get("violations", [])) or dq_reason
+    now = datetime.fromtimestamp(time.time(), UTC)  # time.time(): the local AWS's clock while a handler runs
+    decision = decide_retrain(now=now, running=running, last_started=last,
+                              cooldown_hours=float(os.environ["COOLDOWN_HOURS"]), data_quality_alarm=dq_state,
+                              data_quality_reason=dq_reason)
+    logger.info("retrain decision", extra={"start": decision.start, "reason": decision.reason, "drift": verdict})
+    if not decision.start:
+        _client("sns").publish(TopicArn=os.environ["ALERTS_TOPIC_ARN"], Subject="mlops-demo: retraining not started",
+                               Message=f"Drift alarm {detail.get('alarmName', '')}: retraining {decision.reason}. "
+                                       f"Drift: {verdict}")
+        return {"started": False, "reason": decision.reason, "execution_arn": ""}
+    name = f"drift-{now:%Y%m%dT%H%M%S}"
+    out = sfn.start_execution(stateMachineArn=machine, name=name,
+                              input=json.dumps({"trigger": "drift", "reason": verdict}))
+    return {"started": True, "reason": verdict, "execution_arn": out["executionArn"]}
