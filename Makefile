@@ -32,7 +32,13 @@ test: $(PY_STAMP) $(NODE_STAMP)
 test-fast: $(PY_STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
 
-bench: $(PY_STAMP)
+# Benchmark-only dependencies (Evidently, for the drift comparison): never installed by `make test`.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(PY_STAMP) pyproject.toml requirements.lock benchmarks/requirements-bench.lock
+	$(BIN)/pip install --quiet -c requirements.lock -c benchmarks/requirements-bench.lock -e '.[dev,bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run
 
 lint: $(PY_STAMP)

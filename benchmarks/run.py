@@ -37,6 +37,8 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "rollback_decision": ("<= 180 s: 3 alarm periods of 60 s", lambda v: v <= 180),
     "drift_stats_1m_x_20_wall": ("<= 1 s on one core", lambda v: v <= 1),
     "drift_stats_1m_x_20_peak_memory": ("<= 512 MiB beyond the input", lambda v: v <= 512),
+    "drift_vs_evidently_ratio": (">= 50x Evidently's PSI drift preset, same data", lambda v: v >= 50),
+    "drift_psi_max_abs_diff_vs_evidently": ("<= 1e-9 when binned as Evidently bins", lambda v: v <= 1e-9),
     "scoring_handler_throughput": (">= 20,000 records/s on 1,000-record batches", lambda v: v >= 20_000),
 }
 
