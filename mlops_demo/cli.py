@@ -151,13 +151,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         if result.serving_failed:
             print("mlops-demo: the approved model was not served as the story expects (see above)", file=sys.stderr)
             return 1
-        training = result.get("training")
-        if args.scenario == "units_break" and training is not None and training.refused_by_data_quality:
-            print("mlops-demo: the data-quality check refused the window, as it must: no model was trained on "
-                  "amounts in cents (see above)")
-            return 0
         if not result.training_succeeded:
             print("mlops-demo: the training pipeline did not succeed (see above)", file=sys.stderr)
+            return 1
+        monitor = result.get("monitor")
+        if monitor is not None and monitor.ending != monitor.scenario.expected:
+            print(f"mlops-demo: monitoring ended {monitor.ending}; the {args.scenario} scenario expects "
+                  f"{monitor.scenario.expected} ({monitor.scenario.why})", file=sys.stderr)
             return 1
         return 0
     if args.command == "serve":

@@ -17,6 +17,7 @@ from fraud_core.config import load_config
 from local_aws.clock import SimulatedClock
 from local_aws.runtime import local_aws
 from mlops_demo.console import Console
+from mlops_demo.dashboard import render_dashboard
 from mlops_demo.stages import STAGES
 from mlops_demo.stages.context import DemoOptions, Row, StoryContext
 from mlops_demo.synth import synthesize
@@ -76,7 +77,8 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
     console.say(f"mlops-demo on the local AWS: profile '{config.name}', {options.transactions:,} "
                 f"transactions, seed {options.seed}, scenario '{options.scenario}'")
     if overrides:
-        console.say(f"demo overrides of the profile (so a canary is possible): {overrides}")
+        console.say(f"demo overrides of the profile (a canary needs two instances; the champion is an hour old when "
+                    f"the world changes, younger than the profile's cool-down): {overrides}")
     with console.step(f"Synthesizing the CDK app (profile {config.name}) into {ctx.assembly}"):
         started = time.perf_counter()
         synthesize(config.name, ctx.assembly, overrides or None)
@@ -96,6 +98,8 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> DemoResult
                 stage.report(console, stage_result)
         if ctx.traffic is not None:
             ctx.traffic.stop()
+        page = render_dashboard(aws, config.name, options.workdir / "dashboard.html", aws.clock.start, aws.clock.now())
+        console.say(f"\nThe CloudWatch dashboard's panels, drawn from the local metrics: {page}")
         result.timings["total"] = time.perf_counter() - wall
         _summary(console, result)
         if options.serve_port is not None and options.linger:

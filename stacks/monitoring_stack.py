@@ -33,9 +33,11 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from fraud_core.config import ProfileConfig
+from fraud_core.dashboard_spec import dashboard_panels
 from fraud_core.monitoring import DATA_QUALITY_METRIC, DRIFT_METRIC, NAMESPACE
 from stacks.bundling import ROOT
 from stacks.constructs.bundled_function import BundledPythonFunction
+from stacks.constructs.dashboard import MonitoringDashboard
 from stacks.constructs.failure_notification import FailureNotification
 from stacks.constructs.processing_request import JobCode, s3_input, s3_output
 from stacks.constructs.sagemaker_job import PROCESSING, RUN_ID_EXPRESSION, SageMakerJob
@@ -47,7 +49,6 @@ from stacks.sklearn_images import REPOSITORY, SklearnImages
 
 CAPTURE_PREFIX = "datacapture"  # where the deploy workflow points the endpoint's data capture (serving_stack.py)
 MONITORING_PREFIX = "monitoring"  # the drift monitor's manifests and reports, in the curated bucket
-METRIC_PERIOD = Duration.hours(1)
 GRANT_WILDCARDS = ["Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:Abort*",
                    "Action::s3:DeleteObject*", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"]
 
@@ -93,7 +94,10 @@ class MonitoringStack(Stack):
             targets=[targets.LambdaFunction(self.retrain_fn.function, retry_attempts=4)])
         self._failed_run_alarms({**{k: self._state_machine_arn(v) for k, v in watched_state_machines.items()},
                                  "drift-monitor": self.drift_monitor.state_machine_arn}, action)
+        dashboard = MonitoringDashboard(self, "Dashboard", profile=profile, panels=dashboard_panels(
+            profile, self.account, self.region, self.partition))
 
+        CfnOutput(self, "DashboardName", value=dashboard.dashboard_name)
         CfnOutput(self, "DriftMonitorStateMachineArn", value=self.drift_monitor.state_machine_arn)
         CfnOutput(self, "DriftAlarmName", value=self.drift_alarm.alarm_name)
         CfnOutput(self, "DataQualityAlarmName", value=self.data_quality_alarm.alarm_name)
@@ -293,7 +297,10 @@ class MonitoringStack(Stack):
 
     # --- alarms ---------------------------------------------------------------------------------------
     def _verdict_alarm(self, suffix: str, metric: str, action: cw_actions.SnsAction, description: str) -> cw.Alarm:
-        watched = cw.Metric(namespace=NAMESPACE, metric_name=metric, statistic="Maximum", period=METRIC_PERIOD,
+        # A verdict arrives once per run; a short period turns it into an alarm state within a period, and
+        # missing data (the hours between runs) keeps the state: the alarm follows the latest verdict.
+        watched = cw.Metric(namespace=NAMESPACE, metric_name=metric, statistic="Maximum",
+                            period=Duration.seconds(self.config.alarm_period_seconds),
                             dimensions_map={"EndpointName": self.endpoint_name})
         alarm = cw.Alarm(self, f"{suffix}-alarm", alarm_name=resource_name(self.config.name, suffix), metric=watched,
                          threshold=1, comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -39,7 +40,9 @@ def _split(uri: str) -> tuple[str, str]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     bucket, key = _split(str(event.get("report_uri", "")))
-    at = datetime.fromisoformat(str(event["window_end"]).replace("Z", "+00:00"))
+    # Stamped when published, not at the window's end: an alarm evaluates the latest period, and a datapoint
+    # back-dated by the job's run time would land in a period already evaluated (and be missed).
+    at = datetime.fromtimestamp(time.time(), UTC)
     s3 = _client("s3")
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     report = json.loads(body)

@@ -4,7 +4,18 @@ story is a new module here, added to `STAGES`, not more lines in one function.""
 
 from __future__ import annotations
 
-from mlops_demo.stages import archive, canary, deploy, labels, promote, reconcile, serve, simulate, training
+from mlops_demo.stages import (
+    archive,
+    canary,
+    deploy,
+    labels,
+    monitor,
+    promote,
+    reconcile,
+    serve,
+    simulate,
+    training,
+)
 
 # Run inside the local AWS, after synthesis, in this order.
-STAGES = (deploy, simulate, archive, labels, training, serve, canary, promote, reconcile)
+STAGES = (deploy, simulate, archive, labels, training, serve, canary, monitor, promote, reconcile)

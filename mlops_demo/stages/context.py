@@ -35,8 +35,10 @@ class DemoOptions:
 
 
 DEMO_OVERRIDES: dict[str, dict[str, Any]] = {
+    # The story's champion is trained an hour before the world changes; the profile's 12-hour cool-down would
+    # rightly hold a drift retrain that soon (tests/lambdas/test_retrain_trigger.py shows it), so the story shortens it.
     "sandbox": {"endpoint_instance_count": 2, "endpoint_max_instance_count": 2, "deployment_strategy": "canary",
-                "canary_traffic_percent": 50},
+                "canary_traffic_percent": 50, "retrain_cooldown_hours": 1},
 }
 
 
@@ -51,6 +53,7 @@ class StoryContext:
     batch: TransactionBatch | None = None
     traffic: Any = None  # mlops_demo.live_traffic.LiveTraffic once the endpoint serves
     live: TransactionBatch | None = None  # the live transactions the traffic sends
+    inbox: str = ""  # SQS queue URL subscribed to the alerts topic (what the on-call person reads)
     results: dict[str, Any] = field(default_factory=dict)  # stage name -> its result
 
     def outputs(self, artifact_id: str) -> dict[str, str]:

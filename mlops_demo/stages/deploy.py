@@ -36,7 +36,18 @@ def title(ctx: StoryContext) -> str:
 def run(ctx: StoryContext) -> DeployResult:
     stacks = deploy_assembly(ctx.local, ctx.assembly)
     ctx.stacks = {s.artifact_id: s for s in stacks}
+    ctx.inbox = subscribe_inbox(ctx)
     return DeployResult(stacks)
+
+
+def subscribe_inbox(ctx: StoryContext) -> str:
+    """The on-call inbox: an SQS queue subscribed to the alerts topic, as an operator's email would be."""
+    sqs = ctx.local.client("sqs")
+    url = sqs.create_queue(QueueName="demo-on-call-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    ctx.local.client("sns").subscribe(TopicArn=ctx.outputs("DataFoundation")["AlertsTopicArn"], Protocol="sqs",
+                                      Endpoint=arn, Attributes={"RawMessageDelivery": "false"})
+    return url
 
 
 def report(console: Console, result: DeployResult) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from fraud_core.simulator import simulate
 from mlops_demo.console import Console, tagged
 from mlops_demo.live_traffic import LiveTraffic
+from mlops_demo.scenarios import story_scenario
 from mlops_demo.stages.context import Row, StoryContext
 from mlops_demo.stages.deployments import DeploymentStory, print_story, run_deploys, story
 
@@ -35,6 +36,7 @@ class ServeResult:
     latency_p50_ms: float
     latency_p99_ms: float
     captured: int
+    traffic_from: float = 0.0  # simulated seconds when live traffic started
 
     @property
     def live(self) -> bool:
@@ -61,8 +63,8 @@ def run(ctx: StoryContext) -> ServeResult:
     if not deploys or deploys[-1].status != "SUCCEEDED":  # the gate rejected the model, or the deploy failed
         return ServeResult(story(ctx, deploys[-1] if deploys else None, since), since, "", 0, 0, 0.0, 0.0, 0)
     config = aws.client("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-    live = simulate(LIVE_TRANSACTIONS, seed=ctx.options.seed + 1, scenario=ctx.options.scenario,
-                    start=aws.clock.now(), days=1)
+    scenario = story_scenario(ctx.options.scenario).live
+    live = simulate(LIVE_TRANSACTIONS, seed=ctx.options.seed + 1, scenario=scenario, start=aws.clock.now(), days=1)
     keys = [f"C{c:07d}" for c in live.customer_idx.tolist()]
     ctx.traffic = LiveTraffic(aws, ctx.outputs("DataFoundation")["TransactionsStreamName"],
                               list(zip(keys, live.encoded(), strict=True)), per_second=TRANSACTIONS_PER_SECOND)
@@ -75,7 +77,7 @@ def run(ctx: StoryContext) -> ServeResult:
     capture = aws.hosting.endpoints[endpoint].capture
     return ServeResult(story(ctx, deploys[-1] if deploys else None, since), since, config, len(served),
                        sum(r.status >= 500 for r in served), float(np.percentile(latencies, 50)),
-                       float(np.percentile(latencies, 99)), capture.captured if capture else 0)
+                       float(np.percentile(latencies, 99)), capture.captured if capture else 0, traffic_from)
 
 
 def report(console: Console, r: ServeResult) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fraud_core.simulator import TransactionBatch
 from mlops_demo.console import Console
 from mlops_demo.history import training_history
+from mlops_demo.scenarios import story_scenario
 from mlops_demo.stages.context import Row, StoryContext
 
 NAME = "simulate"
@@ -23,13 +24,14 @@ class SimulateResult:
 
 def title(ctx: StoryContext) -> str:
     o = ctx.options
-    return (f"Simulating {o.transactions:,} card transactions ({o.scenario}) over the "
+    return (f"Simulating {o.transactions:,} card transactions ({story_scenario(o.scenario).history}) over the "
             f"{ctx.config.training_window_days}-day training window")
 
 
 def run(ctx: StoryContext) -> SimulateResult:
     o = ctx.options
-    ctx.batch = training_history(ctx.config, o.transactions, seed=o.seed, scenario=o.scenario,
+    history = story_scenario(o.scenario).history
+    ctx.batch = training_history(ctx.config, o.transactions, seed=o.seed, scenario=history,
                                  now=ctx.local.clock.now())
     return SimulateResult(ctx.batch)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_aws.sagemaker.jobs import JobRecord
-from local_aws.stepfunctions.executions import ExecutionResult, run_execution
+from local_aws.stepfunctions.executions import ExecutionResult, follow_execution, run_execution
 from mlops_demo.console import Console, tagged
 from mlops_demo.stages.context import Row, StoryContext
 
@@ -56,14 +56,19 @@ def run(ctx: StoryContext) -> TrainingResult:
     return train(ctx, f"demo-{ctx.options.seed}-{int(ctx.local.clock.start.timestamp())}", verbose=True)
 
 
-def train(ctx: StoryContext, run_name: str, *, verbose: bool) -> TrainingResult:
-    """One run of the synthesized training pipeline; with `verbose`, every state as it is entered."""
+def train(ctx: StoryContext, run_name: str, *, verbose: bool, started_arn: str = "") -> TrainingResult:
+    """One run of the synthesized training pipeline, or the one `started_arn` names (an alarm started it);
+    with `verbose`, every state as it is entered."""
     aws = ctx.local
     jobs_before = set(aws.jobs.jobs)
-    execution = run_execution(
-        aws, ctx.outputs("TrainingPipeline")["TrainingStateMachineArn"], run_name,
-        on_state=(lambda state, t: ctx.console.say(f"    -> {state:<24} [simulated-clock t+{t:.0f} s]"))
-        if verbose else None)
+    on_state = ((lambda state, t: ctx.console.say(f"    -> {state:<24} [simulated-clock t+{t:.0f} s]"))
+                if verbose else None)
+    if started_arn:
+        run_name = started_arn.rsplit(":", 1)[-1]
+        execution = follow_execution(aws, started_arn, on_state=on_state)
+    else:
+        execution = run_execution(aws, ctx.outputs("TrainingPipeline")["TrainingStateMachineArn"], run_name,
+                                  on_state=on_state)
     result = TrainingResult(run_name, execution, jobs=[j for n, j in aws.jobs.jobs.items() if n not in jobs_before])
     if result.succeeded:
         curated = ctx.outputs("DataFoundation")["CuratedBucketName"]

@@ -36,6 +36,9 @@ def test_demo_streams_trains_deploys_rolls_back_a_bad_canary_and_promotes_a_retr
     assert re.search(r"requests failed on the champion during it\s+0 ", out)
     assert "endpoint RollingBack: auto-rollback: alarm mlops-demo-sandbox-endpoint-5xx-rate in ALARM" in out
     assert re.search(r"candidate deployment \(canary\)\s+SUCCEEDED", out)
+    # Poison records are dead-lettered before they reach the endpoint: the captured traffic stays like training's.
+    assert re.search(r"monitoring ending \(expected\)\s+no_alarm \(no_alarm\)", out)
+    assert re.search(r"drift monitor: stable: no feature reached PSI 0.2 or KS 0.15 over [\d,]+ rows", out)
     decision = int(re.search(r"rollback decision after traffic shift\s+(\d+) s", out).group(1))
     assert decision <= 3 * 60, "the rollback is decided within three alarm periods"
     for state in ("Preprocess", "Train", "Evaluate", "ApplyQualityGate", "Register"):
@@ -45,19 +48,6 @@ def test_demo_streams_trains_deploys_rolls_back_a_bad_canary_and_promotes_a_retr
     for line in summary.strip().splitlines():
         assert line.rstrip().endswith(("[measured-local]", "[simulated-clock]")), line
     assert (tmp_path / "cdk.out-sandbox" / "manifest.json").exists()
-
-
-@pytest.mark.slow
-def test_demo_with_amounts_in_cents_refuses_the_window_and_serves_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["demo", "--transactions", "10000", "--seed", "7", "--scenario", "units_break",
-                 "--workdir", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    assert "data quality: the window is refused" in out and "cents instead of dollars" in out
-    assert re.search(r"training pipeline\s+FAILED", out)
-    assert "no model was trained on amounts in cents" in out
-    assert "deploy workflow: SUCCEEDED" not in out
 
 
 def test_simulate_writes_transactions_and_labels_atomically(tmp_path: Path) -> None:
