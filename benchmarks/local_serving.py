@@ -52,17 +52,25 @@ class Serving:
     def deploy_arn(self) -> str:
         return self.stacks["Serving"].outputs["DeployStateMachineArn"]
 
-    def register(self, version: str, status: str = "Approved") -> tuple[str, str]:
-        """Register a package as the training pipeline's Register state does; returns (package ARN, model URL)."""
+    def register(self, version: str, status: str = "Approved",
+                 promised: dict[str, float] | None = None) -> tuple[str, str]:
+        """Register a package as the training pipeline's Register state does, with its evaluation (what it
+        promised: `promised` as the evaluation's candidate section); returns (package ARN, model URL)."""
         bucket = self.stacks["DataFoundation"].outputs["ModelsBucketName"]
         key = f"training-jobs/{version}/output/model.tar.gz"
-        self.aws.client("s3").put_object(Bucket=bucket, Key=key, Body=model_artifact(self.trained_dir, self.tmp,
-                                                                                     version))
+        s3 = self.aws.client("s3")
+        s3.put_object(Bucket=bucket, Key=key, Body=model_artifact(self.trained_dir, self.tmp, version))
+        curated = self.stacks["DataFoundation"].outputs["CuratedBucketName"]
+        evaluation_key = f"runs/{version}/evaluation/evaluation.json"
+        s3.put_object(Bucket=curated, Key=evaluation_key, Body=json.dumps(
+            {"candidate": promised or {"precision": 0.2, "recall": 0.8, "pr_auc": 0.6}}).encode())
         container = self._registered_container()
         url = f"s3://{bucket}/{key}"
         arn = self.aws.client("sagemaker").create_model_package(
             ModelPackageGroupName=self.group, ModelApprovalStatus=status,
             CustomerMetadataProperties={"pipeline_run": version},
+            ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json",
+                                                          "S3Uri": f"s3://{curated}/{evaluation_key}"}}},
             InferenceSpecification={"Containers": [{**container, "ModelDataUrl": url}],
                                     "SupportedContentTypes": ["application/json"],
                                     "SupportedResponseMIMETypes": ["application/json"]})["ModelPackageArn"]

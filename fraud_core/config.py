@@ -73,8 +73,12 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_null_rate_increase": (0.0, 1.0),
     "max_unseen_category_share": (0.0, 1.0),
     "retrain_cooldown_hours": (0, 720),
+    "quality_window_days": (1, 90),
+    "quality_tolerance": (0.0, 0.5),
+    "quality_min_frauds": (1, 100_000),
 }
 
+SCHEDULE_KEYS = ("training_schedule", "monitoring_schedule", "quality_schedule")
 _SCHEDULE = re.compile(r"rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\)")
 
 # CloudWatch Logs only accepts these retention values.
@@ -145,6 +149,12 @@ class ProfileConfig:
     max_null_rate_increase: float  # data quality: null rate above the training baseline's, absolute
     max_unseen_category_share: float  # data quality: share of traffic in categories training never saw
     retrain_cooldown_hours: int  # no drift-triggered retraining within N hours of the last pipeline start
+    # Model quality on matured labels: decisions whose labels matured (label_maturity_days) against what the live
+    # model's evaluation promised at registration.
+    quality_schedule: str  # EventBridge expression; "off" disables the quality monitor's schedule
+    quality_window_days: int  # matured decisions of the last N days (by event time) per run
+    quality_tolerance: float  # a metric regressed when it falls more than this below the promise (absolute)
+    quality_min_frauds: int  # fewer labelled frauds in the window: "insufficient labels", never judged
 
     @classmethod
     def from_mapping(cls, name: str, values: Mapping[str, Any]) -> ProfileConfig:
@@ -218,6 +228,12 @@ def _check_monitoring(values: Mapping[str, Any]) -> None:
     if window > kept:
         raise ConfigError("monitoring_window_hours", f"must be <= capture_retention_days x 24 ({kept} h): the "
                           "window is read from the capture bucket", window)
+    # The quality window ends label_maturity_days ago; its decisions must still be kept.
+    oldest = values["label_maturity_days"] + values["quality_window_days"]
+    if oldest > values["decisions_retention_days"]:
+        raise ConfigError("decisions_retention_days", f"must be >= label_maturity_days + quality_window_days "
+                          f"({oldest}): the quality monitor reads decisions that old",
+                          values["decisions_retention_days"])
 
 
 def _check(key: str, hint: Any, value: Any) -> None:
@@ -242,7 +258,7 @@ def _check(key: str, hint: Any, value: Any) -> None:
         lo, hi = _RANGES[key]
         if not lo <= value <= hi:
             raise ConfigError(key, f"must be between {lo:g} and {hi:g}", value)
-    if key in ("training_schedule", "monitoring_schedule") and value != "off" and not _SCHEDULE.fullmatch(value):
+    if key in SCHEDULE_KEYS and value != "off" and not _SCHEDULE.fullmatch(value):
         raise ConfigError(key, 'must be "off", rate(N unit) or cron(...)', value)
     if key == "log_retention_days" and value not in LOG_RETENTION_DAYS:
         raise ConfigError(key, f"must be one of CloudWatch's retention values {LOG_RETENTION_DAYS}", value)
@@ -255,7 +271,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "raw_retention_days": 90,  # training reads transactions 30-58 days old (label maturity + window)
         "curated_retention_days": 30,
         "capture_retention_days": 7,
-        "decisions_retention_days": 14,
+        "decisions_retention_days": 45,  # the quality monitor reads decisions label_maturity_days + 7 days old
         "labels_retention_days": 60,
         "noncurrent_version_days": 3,
         "log_retention_days": 7,
@@ -305,6 +321,10 @@ PROFILES: dict[str, dict[str, Any]] = {
         "max_null_rate_increase": 0.05,
         "max_unseen_category_share": 0.05,
         "retrain_cooldown_hours": 12,
+        "quality_schedule": "rate(1 day)",
+        "quality_window_days": 7,
+        "quality_tolerance": 0.05,
+        "quality_min_frauds": 30,
     },
     # Production shape: data retained, canary on several instances, longer audit trail.
     "prod": {
@@ -362,6 +382,10 @@ PROFILES: dict[str, dict[str, Any]] = {
         "max_null_rate_increase": 0.02,
         "max_unseen_category_share": 0.02,
         "retrain_cooldown_hours": 72,
+        "quality_schedule": "rate(1 day)",
+        "quality_window_days": 7,
+        "quality_tolerance": 0.03,
+        "quality_min_frauds": 100,
     },
 }
 

@@ -20,7 +20,8 @@ VARIANT: Final = "primary"  # the endpoint's one production variant (stacks/depl
 TRAFFIC_PERIOD: Final = 300  # seconds: streams, functions and the endpoint report continuously
 VERDICT_PERIOD: Final = 3600  # the drift monitor publishes once an hour (model quality is assumed to, too)
 QUALITY_METRICS: Final = (("ModelRecall", "recall"), ("ModelPrecision", "precision"), ("ModelPRAUC", "PR-AUC"))
-STATE_MACHINES: Final = ("training", "deploy", "drift-monitor")  # name suffixes of the watched state machines
+# Name suffixes of the state machines whose runs are plotted (every one a failed-run alarm watches).
+STATE_MACHINES: Final = ("training", "deploy", "drift-monitor", "quality-monitor")
 
 
 @dataclass(frozen=True)

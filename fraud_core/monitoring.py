@@ -79,3 +79,43 @@ def metric_data(report: Mapping[str, Any], endpoint: str, at: datetime) -> list[
 
 def chunks(items: Sequence[Any], size: int = PUT_METRIC_DATA_MAX) -> list[Sequence[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+# --- model quality -------------------------------------------------------------------------------------------
+QUALITY_REGRESSED_METRIC: Final = "QualityRegressed"  # 1 when the window regressed against the promise, else 0
+QUALITY_METRICS: Final = (("ModelRecall", "recall"), ("ModelPrecision", "precision"), ("ModelPRAUC", "pr_auc"))
+MATURED_METRIC: Final = "MaturedDecisions"
+
+
+def quality_window(as_of: datetime, label_maturity_days: float, window_days: int) -> tuple[datetime, datetime]:
+    """Event times whose labels have matured by ``as_of``: the ``window_days`` before the maturity cutoff."""
+    end = as_of.astimezone(timezone.utc) - timedelta(days=label_maturity_days)
+    return end - timedelta(days=window_days), end
+
+
+def day_prefixes(template: str, start: datetime, end: datetime) -> list[str]:
+    """``template`` (a strftime pattern, e.g. ``decisions/date=%Y-%m-%d/``) for every UTC day in [start, end]."""
+    day = start.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    out = []
+    while day <= end:
+        out.append(day.strftime(template))
+        day += timedelta(days=1)
+    return out
+
+
+def quality_metric_data(report: Mapping[str, Any], endpoint: str, at: datetime) -> list[dict[str, Any]]:
+    """PutMetricData entries for one quality report (``sagemaker_jobs/model_quality.py``'s quality_report.json).
+
+    Insufficient labels publish the matured count only: the quality alarm keeps its state, as for drift."""
+    dims = [{"Name": "EndpointName", "Value": endpoint}]
+
+    def datum(name: str, value: float, unit: str = "None") -> dict[str, Any]:
+        return {"MetricName": name, "Dimensions": dims, "Timestamp": at, "Value": float(value), "Unit": unit}
+
+    data = [datum(MATURED_METRIC, report["counts"]["joined"], "Count")]
+    if report["verdict"] == "insufficient_labels":
+        return data
+    data.append(datum(QUALITY_REGRESSED_METRIC, 1.0 if report["verdict"] == "regressed" else 0.0))
+    data += [datum(name, report["overall"][key]) for name, key in QUALITY_METRICS
+             if report["overall"].get(key) is not None]
+    return data

@@ -1,13 +1,16 @@
-"""Monitoring that closes the loop: the drift monitor, its alarms, retraining on drift, failed-run alarms.
+"""Monitoring that closes the loop: drift and quality monitors, their alarms, retraining on them, failed-run alarms.
 
-- The drift monitor (a state machine on `monitoring_schedule`): PlanWindow (Lambda: the live model and the
-  capture files of the last `monitoring_window_hours`, as a manifest) -> the drift processing job (the project's
-  `sagemaker_jobs/drift.py`, thresholds from the profile) -> PublishMetrics (Lambda: the verdict as CloudWatch
-  metrics). A window with nothing captured ends the run without a job.
-- Alarms on those metrics: drift (any feature or the score drifted) and data quality (units, nulls, unseen
-  categories), both to SNS; missing data keeps their state, so a quiet hour neither fires nor clears them.
-- The drift alarm's transition into ALARM -> EventBridge -> the retrain trigger (Lambda), which starts the
-  training pipeline with the verdict as its reason, unless the data-quality alarm blocks it, a run is in
+- The drift monitor (a state machine on `monitoring_schedule`, stacks/constructs/monitor_workflow.py): PlanWindow
+  (Lambda: the live model and the capture files of the last `monitoring_window_hours`, as a manifest) -> the
+  drift processing job (`sagemaker_jobs/drift.py`, thresholds from the profile) -> PublishMetrics (Lambda: the
+  verdict as CloudWatch metrics). A window with nothing captured ends the run without a job.
+- The quality monitor (on `quality_schedule`), the same shape: the decisions whose labels matured (training's
+  label-maturity rule) with their transactions and the live model's evaluation -> `sagemaker_jobs/model_quality.py`
+  -> recall, precision, PR-AUC and a regressed flag as metrics.
+- Alarms on those metrics: drift, data quality (units, nulls, unseen categories) and quality regression, all to
+  SNS; missing data keeps their state, so a quiet period neither fires nor clears them.
+- The drift or quality alarm's transition into ALARM -> EventBridge -> the retrain trigger (Lambda), which starts
+  the training pipeline with the verdict as its reason, unless the data-quality alarm blocks it, a run is in
   progress, or the cool-down holds (fraud_core.retrain_policy); it says why on SNS when it does not.
 - Failed executions of every state machine alarm to SNS.
 
@@ -25,26 +28,22 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from fraud_core.config import ProfileConfig
 from fraud_core.dashboard_spec import dashboard_panels
-from fraud_core.monitoring import DATA_QUALITY_METRIC, DRIFT_METRIC, NAMESPACE
+from fraud_core.monitoring import DATA_QUALITY_METRIC, DRIFT_METRIC, NAMESPACE, QUALITY_REGRESSED_METRIC
 from stacks.bundling import ROOT
 from stacks.constructs.bundled_function import BundledPythonFunction
 from stacks.constructs.dashboard import MonitoringDashboard
-from stacks.constructs.failure_notification import FailureNotification
-from stacks.constructs.processing_request import JobCode, s3_input, s3_output
-from stacks.constructs.sagemaker_job import PROCESSING, RUN_ID_EXPRESSION, SageMakerJob
+from stacks.constructs.monitor_workflow import MonitorJob, MonitorWorkflow
+from stacks.constructs.processing_request import JobCode, s3_input
 from stacks.data_refs import DataFoundationRefs
-from stacks.log_retention import log_retention
 from stacks.nag import acknowledge
-from stacks.naming import bucket_name, log_group_name, resource_name
+from stacks.naming import bucket_name, resource_name
 from stacks.sklearn_images import REPOSITORY, SklearnImages
 
 CAPTURE_PREFIX = "datacapture"  # where the deploy workflow points the endpoint's data capture (serving_stack.py)
@@ -64,36 +63,46 @@ class MonitoringStack(Stack):
         self.key = kms.Key.from_key_arn(self, "DataKey", data.data_key_arn(self))
         self.alerts = sns.Topic.from_topic_arn(self, "AlertsTopic", data.alerts_topic_arn)
         self.curated = s3.Bucket.from_bucket_name(self, "CuratedBucket", data.bucket_name("curated"))
-        capture = s3.Bucket.from_bucket_name(self, "CaptureBucket", data.bucket_name("capture"))
-        models = s3.Bucket.from_bucket_name(self, "ModelsBucket", data.bucket_name("models"))
+        self.buckets = {b: s3.Bucket.from_bucket_name(self, f"{b.capitalize()}Bucket", data.bucket_name(b))
+                        for b in ("capture", "models", "decisions", "raw", "labels")}
         self.images = SklearnImages(self, "SklearnImage")
         self.job_code = JobCode.in_stack(self)
-        self.job_role = self._job_role(capture, models)
-        self.window_fn = self._window_function(capture)
+        self.job_role = self._job_role()
+        self.window_fn = self._window_function()
+        self.quality_window_fn = self._quality_window_function()
         self.metrics_fn = self._metrics_function()
         self.drift_monitor = self._drift_monitor()
-        if config.monitoring_schedule != "off":
-            events.Rule(self, "DriftMonitorSchedule", rule_name=resource_name(profile, "drift-monitor-schedule"),
-                        schedule=events.Schedule.expression(config.monitoring_schedule),
-                        description="Run the drift monitor over the last window of captured traffic",
-                        targets=[targets.SfnStateMachine(self.drift_monitor)])
+        self.quality_monitor = self._quality_monitor()
+        for kind, machine, schedule, what in (
+                ("drift", self.drift_monitor, config.monitoring_schedule, "the last window of captured traffic"),
+                ("quality", self.quality_monitor, config.quality_schedule, "the decisions whose labels matured")):
+            if schedule != "off":
+                events.Rule(self, f"{kind.capitalize()}MonitorSchedule",
+                            rule_name=resource_name(profile, f"{kind}-monitor-schedule"),
+                            schedule=events.Schedule.expression(schedule), description=f"Run the {kind} monitor over "
+                            f"{what}", targets=[targets.SfnStateMachine(machine)])
         action = cw_actions.SnsAction(self.alerts)
         self.drift_alarm = self._verdict_alarm("drift", DRIFT_METRIC, action, "Served traffic drifted from the "
                                                "serving model's training baseline: retraining is started (runbook)")
         self.data_quality_alarm = self._verdict_alarm(
             "data-quality", DATA_QUALITY_METRIC, action, "Served traffic breaks data quality (units, nulls or unseen "
             "categories): retraining is blocked until it clears (runbook)")
+        self.quality_alarm = self._verdict_alarm(
+            "quality", QUALITY_REGRESSED_METRIC, action, "Model quality on matured labels fell below what the live "
+            "model's evaluation promised: retraining is started (runbook)")
         training = watched_state_machines["training"]
         self.retrain_fn = self._retrain_trigger(self._state_machine_arn(training))
         events.Rule(
-            self, "RetrainOnDrift", rule_name=resource_name(profile, "retrain-on-drift"),
-            description="The drift alarm went into ALARM: ask the retrain trigger to start the training pipeline",
+            self, "RetrainOnMonitorAlarm", rule_name=resource_name(profile, "retrain-on-monitor-alarm"),
+            description="The drift or quality alarm went into ALARM: ask the retrain trigger to start training",
             event_pattern=events.EventPattern(
                 source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"],
-                detail={"alarmName": [self.drift_alarm.alarm_name], "state": {"value": ["ALARM"]}}),
+                detail={"alarmName": [self.drift_alarm.alarm_name, self.quality_alarm.alarm_name],
+                        "state": {"value": ["ALARM"]}}),
             targets=[targets.LambdaFunction(self.retrain_fn.function, retry_attempts=4)])
         self._failed_run_alarms({**{k: self._state_machine_arn(v) for k, v in watched_state_machines.items()},
-                                 "drift-monitor": self.drift_monitor.state_machine_arn}, action)
+                                 "drift-monitor": self.drift_monitor.state_machine_arn,
+                                 "quality-monitor": self.quality_monitor.state_machine_arn}, action)
         dashboard = MonitoringDashboard(self, "Dashboard", profile=profile, panels=dashboard_panels(
             profile, self.account, self.region, self.partition))
 
@@ -101,6 +110,8 @@ class MonitoringStack(Stack):
         CfnOutput(self, "DriftMonitorStateMachineArn", value=self.drift_monitor.state_machine_arn)
         CfnOutput(self, "DriftAlarmName", value=self.drift_alarm.alarm_name)
         CfnOutput(self, "DataQualityAlarmName", value=self.data_quality_alarm.alarm_name)
+        CfnOutput(self, "QualityMonitorStateMachineArn", value=self.quality_monitor.state_machine_arn)
+        CfnOutput(self, "QualityAlarmName", value=self.quality_alarm.alarm_name)
         CfnOutput(self, "RetrainTriggerFunctionName", value=self.retrain_fn.function.function_name)
 
     def _state_machine_arn(self, name: str) -> str:
@@ -111,11 +122,17 @@ class MonitoringStack(Stack):
         return f"Resource::arn:<AWS::Partition>:s3:::{name}/{prefix}*"
 
     # --- IAM and functions --------------------------------------------------------------------------
-    def _job_role(self, capture: s3.IBucket, models: s3.IBucket) -> iam.Role:
+    def _job_role(self) -> iam.Role:
+        b = self.buckets
         role = iam.Role(self, "DriftJobRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-                        description="Drift job: reads captured traffic and the serving model, writes its report")
-        capture.grant_read(role, f"{CAPTURE_PREFIX}/*")
-        models.grant_read(role, "training-jobs/*")
+                        description="Drift and quality jobs: read captured traffic, decisions, labels, transactions, "
+                                    "the serving model and its evaluation; write their reports")
+        b["capture"].grant_read(role, f"{CAPTURE_PREFIX}/*")
+        b["models"].grant_read(role, "training-jobs/*")
+        b["decisions"].grant_read(role, "decisions/*")
+        b["raw"].grant_read(role, "transactions/*")
+        b["labels"].grant_read(role, "labels/*")
+        self.curated.grant_read(role, "runs/*")  # the live model's evaluation.json
         self.curated.grant_read_write(role, f"{MONITORING_PREFIX}/*")
         self.job_code.grant_read(role)
         self.key.grant_encrypt_decrypt(role)
@@ -129,12 +146,16 @@ class MonitoringStack(Stack):
                        f"{REPOSITORY}"]))
         role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
         acknowledge(role, "AwsSolutions-IAM5",
-                    "The drift job reads capture files (keys per hour and request batch) and model artifacts (per "
-                    "training job), reads/writes the run's manifest and report under monitoring/ (per run), reads "
-                    "the content-addressed code assets and writes its log streams; ecr:GetAuthorizationToken has "
-                    "no resource scoping. Action wildcards come from CDK grants.",
+                    "The jobs read capture files (keys per hour and request batch), decisions, transactions and labels "
+                    "(keys per day and batch), model artifacts (per training job) and evaluations (per pipeline run), "
+                    "read/write the run's manifests and report under monitoring/ (per run), read the "
+                    "content-addressed code assets and write their log streams; ecr:GetAuthorizationToken has no "
+                    "resource scoping. Action wildcards come from CDK grants.",
                     findings=[*GRANT_WILDCARDS, "Resource::*", self._bucket_finding("capture", f"{CAPTURE_PREFIX}/"),
                               self._bucket_finding("models", "training-jobs/"),
+                              self._bucket_finding("decisions", "decisions/"),
+                              self._bucket_finding("raw", "transactions/"), self._bucket_finding("labels", "labels/"),
+                              self._bucket_finding("curated", "runs/"),
                               self._bucket_finding("curated", f"{MONITORING_PREFIX}/"),
                               "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-"
                               "<AWS::Region>/*",
@@ -150,13 +171,36 @@ class MonitoringStack(Stack):
             environment={"POWERTOOLS_SERVICE_NAME": "monitoring", **environment},
             log_retention_days=self.config.log_retention_days, log_key=self.key, timeout=Duration.seconds(60))
 
-    def _window_function(self, capture: s3.IBucket) -> BundledPythonFunction:
+    def _window_function(self) -> BundledPythonFunction:
+        capture = self.buckets["capture"]
         fn = self._function("CaptureWindow", "monitoring-window", "monitoring_window",
                             "Drift monitor: the live model and the capture files of the window, as a manifest",
                             {"ENDPOINT_NAME": self.endpoint_name, "CAPTURE_BUCKET": capture.bucket_name,
                              "CAPTURE_PREFIX": CAPTURE_PREFIX, "MANIFEST_BUCKET": self.curated.bucket_name,
                              "WINDOW_HOURS": str(self.config.monitoring_window_hours)})
         capture.grant_read(fn.role, f"{CAPTURE_PREFIX}/*")
+        self._grant_planning(fn, [self._bucket_finding("capture", f"{CAPTURE_PREFIX}/")],
+                             "Lists capture files (keys per hour)")
+        return fn
+
+    def _quality_window_function(self) -> BundledPythonFunction:
+        b, cfg = self.buckets, self.config
+        fn = self._function("QualityWindow", "quality-window", "quality_window",
+                            "Quality monitor: the live model's evaluation and the matured decisions and their "
+                            "transactions, as manifests",
+                            {"ENDPOINT_NAME": self.endpoint_name, "DECISIONS_BUCKET": b["decisions"].bucket_name,
+                             "RAW_BUCKET": b["raw"].bucket_name, "MANIFEST_BUCKET": self.curated.bucket_name,
+                             "WINDOW_DAYS": str(cfg.quality_window_days),
+                             "LABEL_MATURITY_DAYS": str(cfg.label_maturity_days)})
+        b["decisions"].grant_read(fn.role, "decisions/*")
+        b["raw"].grant_read(fn.role, "transactions/*")
+        self._grant_planning(fn, [self._bucket_finding("decisions", "decisions/"),
+                                  self._bucket_finding("raw", "transactions/")],
+                             "Lists decisions and archived transactions (keys per day and batch)")
+        return fn
+
+    def _grant_planning(self, fn: BundledPythonFunction, findings: list[str], lists: str) -> None:
+        """What a monitor's PlanWindow step needs besides its listing: the live model, and the run's manifests."""
         self.curated.grant_put(fn.role, f"{MONITORING_PREFIX}/*")
         self.key.grant_encrypt_decrypt(fn.role)
         sm = f"arn:{self.partition}:sagemaker:{self.region}:{self.account}"
@@ -167,21 +211,19 @@ class MonitoringStack(Stack):
             resources=[f"{sm}:endpoint/{self.endpoint_name}", f"{sm}:endpoint-config/{prefix}*",
                        f"{sm}:model/{prefix}*", f"{sm}:model-package/{group}/*"]))
         acknowledge(fn.role, "AwsSolutions-IAM5",
-                    "Lists capture files (keys per hour), writes the run's manifest under monitoring/ (per run), and "
-                    "describes the profile's generated models and configs (named with the profile's prefix and a "
-                    "digest) and the group's package versions. Action wildcards come from CDK grants.",
-                    findings=[*GRANT_WILDCARDS, self._bucket_finding("capture", f"{CAPTURE_PREFIX}/"),
-                              self._bucket_finding("curated", f"{MONITORING_PREFIX}/"),
+                    f"{lists}, writes the run's manifests under monitoring/ (per run), and describes the profile's "
+                    "generated models and configs (named with the profile's prefix and a digest) and the group's "
+                    "package versions. Action wildcards come from CDK grants.",
+                    findings=[*GRANT_WILDCARDS, *findings, self._bucket_finding("curated", f"{MONITORING_PREFIX}/"),
                               f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
                               f"endpoint-config/{prefix}*",
                               f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/{prefix}*",
                               "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/"
                               f"{group}/*"])
-        return fn
 
     def _metrics_function(self) -> BundledPythonFunction:
         fn = self._function("DriftMetrics", "monitoring-metrics", "monitoring_metrics",
-                            "Drift monitor: publishes the drift verdict as CloudWatch metrics",
+                            "Drift and quality monitors: publish a verdict as CloudWatch metrics",
                             {"ENDPOINT_NAME": self.endpoint_name})
         self.curated.grant_read_write(fn.role, f"{MONITORING_PREFIX}/*")
         self.key.grant_encrypt_decrypt(fn.role)
@@ -197,10 +239,12 @@ class MonitoringStack(Stack):
 
     def _retrain_trigger(self, training_arn: str) -> BundledPythonFunction:
         fn = self._function("RetrainTrigger", "retrain-trigger", "retrain_trigger",
-                            "Drift alarm -> training pipeline (one run at a time, cool-down, blocked by data quality)",
+                            "Drift or quality alarm -> training pipeline (one run at a time, cool-down, blocked by "
+                            "data quality)",
                             {"TRAINING_STATE_MACHINE_ARN": training_arn,
                              "COOLDOWN_HOURS": str(self.config.retrain_cooldown_hours),
                              "DATA_QUALITY_ALARM": self.data_quality_alarm.alarm_name,
+                             "QUALITY_ALARM": self.quality_alarm.alarm_name,
                              "ALERTS_TOPIC_ARN": self.alerts.topic_arn, "MONITORING_BUCKET": self.curated.bucket_name})
         self.curated.grant_read(fn.role, f"{MONITORING_PREFIX}/latest/*")
         self.key.grant_decrypt(fn.role)
@@ -222,78 +266,49 @@ class MonitoringStack(Stack):
     # --- the drift monitor ------------------------------------------------------------------------
     def _drift_monitor(self) -> sfn.StateMachine:
         cfg = self.config
-        run = sfn.JsonPath.execution_name
-        failure = FailureNotification(self, "Failure", topic=self.alerts, topic_key=self.key,
-                                      subject="mlops-demo: drift monitor failed", what="Drift monitor run",
-                                      error="DriftMonitorFailed", fail_state_name="MonitorFailed")
-        start = sfn.Pass(self, "StartRun", result_path="$.run",
-                         parameters={"id.$": RUN_ID_EXPRESSION, "time.$": "$$.Execution.StartTime"})
-        plan = tasks.LambdaInvoke(
-            self, "PlanWindow", lambda_function=self.window_fn.function,
-            payload=sfn.TaskInput.from_object({"time": sfn.JsonPath.string_at("$.run.time"), "run": run}),
-            result_selector={f"{k}.$": f"$.Payload.{k}" for k in (
-                "ready", "reason", "manifest_uri", "files", "model_data_url", "model_package_arn", "window_start",
-                "window_end")},
-            result_path="$.window", retry_on_service_exceptions=True)
-        plan.add_catch(failure.start, result_path="$.error")
-        report_prefix = sfn.JsonPath.format(f"s3://{self.curated.bucket_name}/{MONITORING_PREFIX}/{{}}/report/", run)
         args = ["--psi-threshold", str(cfg.drift_psi_threshold), "--ks-threshold", str(cfg.drift_ks_threshold),
                 "--min-rows", str(cfg.drift_min_rows), "--max-null-rate-increase", str(cfg.max_null_rate_increase),
                 "--max-unseen-share", str(cfg.max_unseen_category_share)]
-        drift = SageMakerJob(self, "DriftJob", kind=PROCESSING, step="Drift", suffix="drift", role=self.job_role,
-                             request=self.job_code.request(
-                                 image_uri=self.images.uris.training, script="drift", args=args,
-                                 inputs=[*self.job_code.inputs,
-                                         s3_input("capture", sfn.JsonPath.string_at("$.window.manifest_uri"),
-                                                  "capture", data_type="ManifestFile"),
-                                         s3_input("baseline", sfn.JsonPath.string_at("$.window.model_data_url"),
-                                                  "baseline")],
-                                 outputs=[s3_output("report", report_prefix)],
-                                 instance_type=cfg.processing_instance_type, key_arn=self.key.key_arn,
-                                 timeout_s=cfg.job_timeout_minutes * 60,
-                                 tags=[{"Key": "monitoring-run", "Value": run}]),
-                             result_path="$.drift", poll_interval=Duration.seconds(cfg.job_poll_seconds),
-                             on_failure=failure.start)
-        publish = tasks.LambdaInvoke(
-            self, "PublishMetrics", lambda_function=self.metrics_fn.function,
-            payload=sfn.TaskInput.from_object({
-                "report_uri": sfn.JsonPath.format(
-                    f"s3://{self.curated.bucket_name}/{MONITORING_PREFIX}/{{}}/report/drift_report.json", run),
-                "window_end": sfn.JsonPath.string_at("$.window.window_end"),
-                "model_package_arn": sfn.JsonPath.string_at("$.window.model_package_arn")}),
-            result_selector={f"{k}.$": f"$.Payload.{k}"
-                             for k in ("verdict", "reason", "drifted", "data_quality_violations")},
-            result_path="$.verdict", retry_on_service_exceptions=True)
-        publish.add_catch(failure.start, result_path="$.error")
-        start.next(plan).next(sfn.Choice(self, "CaptureToMonitor?")
-                              .when(sfn.Condition.boolean_equals("$.window.ready", True), drift)
-                              .otherwise(sfn.Succeed(self, "NothingToMonitor", comment="Reason in $.window.reason")))
-        drift.next(publish).next(sfn.Succeed(self, "Monitored", comment="Verdict in $.verdict"))
+        inputs = [s3_input("capture", sfn.JsonPath.string_at("$.window.manifest_uri"), "capture",
+                           data_type="ManifestFile"),
+                  s3_input("baseline", sfn.JsonPath.string_at("$.window.model_data_url"), "baseline")]
+        return MonitorWorkflow(
+            self, "DriftMonitor", config=cfg, kind="drift", what="Capture", plan_fn=self.window_fn.function,
+            plan_outputs=["manifest_uri", "files", "model_data_url", "model_package_arn", "window_start",
+                          "window_end"],
+            job=self._monitor_job("drift", args, inputs, "drift_report.json"), publish_fn=self.metrics_fn.function,
+            verdict_outputs=["verdict", "reason", "drifted", "data_quality_violations"],
+            report_bucket=self.curated.bucket_name, key=self.key, alerts=self.alerts, removal=self.removal,
+            description="Drift of captured traffic against the serving model's baseline, published as metrics",
+        ).state_machine
 
-        log_group = logs.LogGroup(self, "DriftMonitorLogs",
-                                  log_group_name=log_group_name("/aws/vendedlogs/states/", cfg.name, "drift-monitor"),
-                                  retention=log_retention(cfg.log_retention_days), encryption_key=self.key,
-                                  removal_policy=self.removal)
-        machine = sfn.StateMachine(
-            self, "DriftMonitor", state_machine_name=resource_name(cfg.name, "drift-monitor"),
-            definition_body=sfn.DefinitionBody.from_chainable(start),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=Duration.minutes(cfg.job_timeout_minutes + 30), tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            comment="Drift of captured traffic against the serving model's baseline, published as metrics")
-        failure.grant_publish(machine)
-        machine.add_to_role_policy(iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[PROCESSING.arns]))
-        acknowledge(machine, "AwsSolutions-IAM5",
-                    "Job names are generated per execution (from the run id), so SageMaker actions are scoped to "
-                    "this account/region's processing-job ARNs with a name wildcard; Lambda invoke covers the "
-                    "functions' versions (<arn>:*); kms:GenerateDataKey* (on the data key only) is what SNS needs "
-                    "to publish to the encrypted alerts topic; X-Ray and CloudWatch Logs delivery actions support "
-                    "no resource scoping.",
-                    findings=["Resource::*", "Action::kms:GenerateDataKey*",
-                              "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:processing-job/*",
-                              *(f"Resource::<{self.get_logical_id(fn.function.node.default_child)}.Arn>:*"
-                                for fn in (self.window_fn, self.metrics_fn))])
-        return machine
+    def _quality_monitor(self) -> sfn.StateMachine:
+        cfg = self.config
+        args = sfn.JsonPath.array(
+            "--as-of", sfn.JsonPath.string_at("$.window.as_of"), "--label-maturity-days", str(cfg.label_maturity_days),
+            "--cost-false-negative", str(cfg.cost_false_negative), "--cost-false-positive",
+            str(cfg.cost_false_positive), "--tolerance", str(cfg.quality_tolerance), "--min-frauds",
+            str(cfg.quality_min_frauds))
+        inputs = [s3_input("decisions", sfn.JsonPath.string_at("$.window.decisions_manifest"), "decisions",
+                           data_type="ManifestFile"),
+                  s3_input("transactions", sfn.JsonPath.string_at("$.window.transactions_manifest"), "transactions",
+                           data_type="ManifestFile"),
+                  s3_input("labels", f"s3://{self.buckets['labels'].bucket_name}/labels/", "labels"),
+                  s3_input("evaluation", sfn.JsonPath.string_at("$.window.evaluation_uri"), "evaluation")]
+        return MonitorWorkflow(
+            self, "QualityMonitor", config=cfg, kind="quality", what="Decisions",
+            plan_fn=self.quality_window_fn.function,
+            plan_outputs=["decisions_manifest", "transactions_manifest", "evaluation_uri", "model_package_arn",
+                          "as_of", "window_start", "window_end", "files"],
+            job=self._monitor_job("model_quality", args, inputs, "quality_report.json"),
+            publish_fn=self.metrics_fn.function, verdict_outputs=["verdict", "reason", "regressed_metrics"],
+            report_bucket=self.curated.bucket_name, key=self.key, alerts=self.alerts, removal=self.removal,
+            description="Model quality on matured labels against the live model's evaluation, published as metrics",
+        ).state_machine
+
+    def _monitor_job(self, script: str, args: Any, inputs: list[dict[str, Any]], report_file: str) -> MonitorJob:
+        return MonitorJob(script=script, args=args, inputs=inputs, report_file=report_file,
+                          image_uri=self.images.uris.training, role=self.job_role, code=self.job_code)
 
     # --- alarms ---------------------------------------------------------------------------------------
     def _verdict_alarm(self, suffix: str, metric: str, action: cw_actions.SnsAction, description: str) -> cw.Alarm:

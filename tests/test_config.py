@@ -220,3 +220,9 @@ def test_the_monitoring_schedule_is_an_eventbridge_expression() -> None:
     with pytest.raises(ConfigError, match="monitoring_schedule': must be \"off\", rate"):
         load_config("sandbox", {"monitoring_schedule": "hourly"})
     assert load_config("sandbox", {"monitoring_schedule": "off"}).monitoring_schedule == "off"
+
+
+def test_decisions_must_be_kept_until_their_labels_mature_and_the_quality_window_is_read() -> None:
+    with pytest.raises(ConfigError, match=r"decisions_retention_days': must be >= label_maturity_days \+ "
+                                          r"quality_window_days \(37\)"):
+        load_config("sandbox", {"decisions_retention_days": 14})

@@ -1,9 +1,10 @@
-"""Drift alarm -> training pipeline, unless data quality blocks it, a run is in progress, or the cool-down holds.
+"""Drift or quality alarm -> training pipeline, unless data quality blocks it, a run is in progress, or the cool-down
+holds.
 
 Thin by design: the decision is fraud_core.retrain_policy.decide_retrain. Input: the EventBridge "CloudWatch
-Alarm State Change" event of the drift alarm. Starts the training pipeline with {"trigger": "drift", "reason":
-<the latest drift verdict>} or publishes why it did not to the alerts topic. Output: {"started", "reason",
-"execution_arn"}.
+Alarm State Change" event of the drift alarm or of the quality alarm ($QUALITY_ALARM). Starts the training pipeline
+with {"trigger": "drift" | "quality", "reason": <that monitor's latest verdict>} or publishes why it did not to the
+alerts topic. Output: {"started", "reason", "execution_arn"}.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fraud_core.retrain_policy import decide_retrain
 
 logger = Logger(service="monitoring")
 _clients: dict[str, Any] = {}
-LATEST_KEY = "monitoring/latest/drift_report.json"  # written by the drift monitor's metrics step
+LATEST_KEY = "monitoring/latest/{kind}_report.json"  # written by the monitors' metrics step
 
 
 def _client(name: str) -> Any:
@@ -30,12 +31,13 @@ def _client(name: str) -> Any:
     return _clients[name]
 
 
-def _latest_report() -> dict[str, Any]:
+def _latest_report(kind: str) -> dict[str, Any]:
     try:
-        body = _client("s3").get_object(Bucket=os.environ["MONITORING_BUCKET"], Key=LATEST_KEY)["Body"].read()
+        body = _client("s3").get_object(Bucket=os.environ["MONITORING_BUCKET"],
+                                        Key=LATEST_KEY.format(kind=kind))["Body"].read()
         return dict(json.loads(body))
     except Exception as err:  # the report is informative; its absence must not stop a retrain
-        logger.warning("no latest drift report", extra={"error": str(err)})
+        logger.warning("no latest report", extra={"kind": kind, "error": str(err)})
         return {}
 
 
@@ -57,10 +59,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"started": False, "reason": "ignored: not a transition into ALARM", "execution_arn": ""}
     sfn, machine = _client("stepfunctions"), os.environ["TRAINING_STATE_MACHINE_ARN"]
     running, last = _executions(sfn, machine)
+    kind = "quality" if detail.get("alarmName") == os.environ.get("QUALITY_ALARM") else "drift"
     dq_state, dq_reason = _data_quality()
-    report = _latest_report()
-    verdict = str(report.get("reason") or "drift alarm (the latest drift report could not be read)")
-    dq_reason = "; ".join(report.get("data_quality", {}).get("violations", [])) or dq_reason
+    report = _latest_report(kind)
+    verdict = str(report.get("reason") or f"{kind} alarm (the latest {kind} report could not be read)")
+    dq_reason = "; ".join(_latest_report("drift").get("data_quality", {}).get("violations", [])) or dq_reason
     now = datetime.fromtimestamp(time.time(), UTC)  # time.time(): the local AWS's clock while a handler runs
     decision = decide_retrain(now=now, running=running, last_started=last,
                               cooldown_hours=float(os.environ["COOLDOWN_HOURS"]), data_quality_alarm=dq_state,
@@ -68,10 +71,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.info("retrain decision", extra={"start": decision.start, "reason": decision.reason, "drift": verdict})
     if not decision.start:
         _client("sns").publish(TopicArn=os.environ["ALERTS_TOPIC_ARN"], Subject="mlops-demo: retraining not started",
-                               Message=f"Drift alarm {detail.get('alarmName', '')}: retraining {decision.reason}. "
-                                       f"Drift: {verdict}")
+                               Message=f"{kind.capitalize()} alarm {detail.get('alarmName', '')}: retraining "
+                                       f"{decision.reason}. {kind.capitalize()}: {verdict}")
         return {"started": False, "reason": decision.reason, "execution_arn": ""}
-    name = f"drift-{now:%Y%m%dT%H%M%S}"
+    name = f"{kind}-{now:%Y%m%dT%H%M%S}"
     out = sfn.start_execution(stateMachineArn=machine, name=name,
-                              input=json.dumps({"trigger": "drift", "reason": verdict}))
+                              input=json.dumps({"trigger": kind, "reason": verdict}))
     return {"started": True, "reason": verdict, "execution_arn": out["executionArn"]}

@@ -4,33 +4,15 @@ drift, and the data-quality block. Everything runs as synthesized: schedule, sta
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
+from monitoring_kit import alerts, finished, messages, training_runs
 
 from benchmarks.local_serving import Serving
 from fraud_core.simulator import simulate
 
 HOUR = 3600.0
-
-
-def _alerts(serving: Serving) -> str:
-    sqs = serving.aws.client("sqs")
-    url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    serving.aws.client("sns").subscribe(TopicArn=serving.stacks["DataFoundation"].outputs["AlertsTopicArn"],
-                                        Protocol="sqs", Endpoint=arn)
-    return url
-
-
-def _messages(serving: Serving, url: str) -> list[str]:
-    sqs, out = serving.aws.client("sqs"), []
-    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        out += [json.loads(m["Body"])["Subject"] + ": " + json.loads(m["Body"])["Message"] for m in got]
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                         for i, m in enumerate(got)])
-    return out
 
 
 def _send(serving: Serving, scenario: str, n: int = 1_500) -> None:
@@ -44,27 +26,15 @@ def _send(serving: Serving, scenario: str, n: int = 1_500) -> None:
                                 Body=json.dumps({"instances": records[i:i + 100]}))
 
 
-def _finished(serving: Serving, machine_arn: str, timeout_s: float = 120.0) -> list[dict[str, Any]]:
-    """Every execution of `machine_arn` once none runs, newest first, described."""
-    sfn, deadline = serving.aws.client("stepfunctions"), time.monotonic() + timeout_s
-    while any(e["status"] == "RUNNING" for e in sfn.list_executions(stateMachineArn=machine_arn)["executions"]):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{machine_arn} still runs")
-        time.sleep(0.02)  # the interpreter's thread runs the execution; its waits move the simulated clock
-    described = [sfn.describe_execution(executionArn=e["executionArn"])
-                 for e in sfn.list_executions(stateMachineArn=machine_arn)["executions"]]
-    return sorted(described, key=lambda d: d["startDate"], reverse=True)
-
-
 def _hours(serving: Serving, hours: int) -> list[dict[str, Any]]:
     """Let `hours` of simulated time pass, an hour at a time, each hour's monitor run finishing before the next;
     returns the monitor runs started meanwhile, newest first."""
     monitor = serving.stacks["Monitoring"].outputs["DriftMonitorStateMachineArn"]
-    before = {e["executionArn"] for e in _finished(serving, monitor)}
+    before = {e["executionArn"] for e in finished(serving, monitor)}
     for _ in range(hours):
         serving.aws.clock.advance(HOUR)
-        _finished(serving, monitor)
-    return [e for e in _finished(serving, monitor) if e["executionArn"] not in before]
+        finished(serving, monitor)
+    return [e for e in finished(serving, monitor) if e["executionArn"] not in before]
 
 
 def _alarm(serving: Serving, output: str) -> str:
@@ -72,17 +42,10 @@ def _alarm(serving: Serving, output: str) -> str:
     return serving.aws.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
 
 
-def _training_runs(serving: Serving) -> list[dict[str, Any]]:
-    arn = serving.stacks["TrainingPipeline"].outputs["TrainingStateMachineArn"]
-    sfn = serving.aws.client("stepfunctions")
-    return [sfn.describe_execution(executionArn=e["executionArn"])
-            for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
-
-
 @pytest.mark.slow
 def test_covariate_shift_is_detected_on_the_shifted_features_and_starts_retraining_with_the_reason(
         serving: Serving) -> None:
-    inbox = _alerts(serving)
+    inbox = alerts(serving)
     serving.serve()
     (quiet,) = _hours(serving, 1)
     assert quiet["status"] == "SUCCEEDED" and "nothing to monitor: no capture" in quiet["output"]
@@ -94,25 +57,25 @@ def test_covariate_shift_is_detected_on_the_shifted_features_and_starts_retraini
     assert set(verdict["drifted"]) == {"amount", "log_amount", "customer_amount_sum_24h"}
     assert verdict["data_quality_violations"] == 0
     assert _alarm(serving, "DriftAlarmName") == "ALARM" and _alarm(serving, "DataQualityAlarmName") == "OK"
-    (retrain,) = _training_runs(serving)
+    (retrain,) = training_runs(serving)
     reason = json.loads(retrain["input"])
     assert reason["trigger"] == "drift" and reason["reason"].startswith("drift: amount PSI")
-    assert any("ALARM" in m and "mlops-demo-sandbox-drift" in m for m in _messages(serving, inbox))
+    assert any("ALARM" in m and "mlops-demo-sandbox-drift" in m for m in messages(serving, inbox))
 
 
 @pytest.mark.slow
 def test_units_break_in_live_traffic_pages_and_blocks_retraining_saying_why(serving: Serving) -> None:
-    inbox = _alerts(serving)
+    inbox = alerts(serving)
     serving.serve()
     _send(serving, "units_break")
     runs = _hours(serving, 2)
     verdict = json.loads(runs[0]["output"])["verdict"]
     assert verdict["data_quality_violations"] >= 1
     assert _alarm(serving, "DataQualityAlarmName") == "ALARM"
-    assert _training_runs(serving) == [], "no model is trained on cents"
-    messages = _messages(serving, inbox)
-    assert any("mlops-demo-sandbox-data-quality" in m and "ALARM" in m for m in messages)
+    assert training_runs(serving) == [], "no model is trained on cents"
+    received = messages(serving, inbox)
+    assert any("mlops-demo-sandbox-data-quality" in m and "ALARM" in m for m in received)
     assert _alarm(serving, "DriftAlarmName") == "ALARM", "amounts x100 move the amount distribution too"
-    blocked = [m for m in messages if m.startswith("mlops-demo: retraining not started")]
+    blocked = [m for m in received if m.startswith("mlops-demo: retraining not started")]
     assert blocked and "blocked: the data-quality alarm is in ALARM" in blocked[0]
     assert "units: amount" in blocked[0], "the message says which check failed"

@@ -197,9 +197,9 @@ def test_every_log_group_is_encrypted_with_the_data_key_that_lets_logs_use_it(re
     assert len(patterns) == len(LOG_GROUP_PREFIXES)
     groups = [(stack, g) for stack, t in assembly.templates.items()
               for g in _resources(t, "AWS::Logs::LogGroup").values()]
-    # training, deploy and drift-monitor state machines; quality gate, deploy helper, scorer, capture window, drift
-    # metrics and retrain trigger functions; Firehose delivery errors
-    assert len(groups) == 10
+    # training, deploy, drift- and quality-monitor state machines; quality gate, deploy helper, scorer, capture and
+    # quality windows, monitor metrics and retrain trigger functions; Firehose delivery errors
+    assert len(groups) == 12
     for stack, group in groups:
         props = assembly.resolve(group["Properties"], stack)
         assert props.get("KmsKeyId") == key_arn, props
