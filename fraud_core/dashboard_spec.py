@@ -13,13 +13,13 @@ from typing import Final
 
 from fraud_core.drift_report import CALENDAR_FEATURES
 from fraud_core.features import FEATURE_NAMES
-from fraud_core.monitoring import DATA_QUALITY_METRIC, DRIFT_METRIC, NAMESPACE
+from fraud_core.monitoring import DATA_QUALITY_METRIC, DRIFT_METRIC, NAMESPACE, QUALITY_METRICS
 
 PROJECT: Final = "mlops-demo"
 VARIANT: Final = "primary"  # the endpoint's one production variant (stacks/deploy_workflow.py, ServingNames)
 TRAFFIC_PERIOD: Final = 300  # seconds: streams, functions and the endpoint report continuously
-VERDICT_PERIOD: Final = 3600  # the drift monitor publishes once an hour (model quality is assumed to, too)
-QUALITY_METRICS: Final = (("ModelRecall", "recall"), ("ModelPrecision", "precision"), ("ModelPRAUC", "PR-AUC"))
+VERDICT_PERIOD: Final = 3600  # the drift monitor publishes once an hour, the quality monitor once a day
+QUALITY_LABELS: Final = {"recall": "recall", "precision": "precision", "pr_auc": "PR-AUC"}
 # Name suffixes of the state machines whose runs are plotted (every one a failed-run alarm watches).
 STATE_MACHINES: Final = ("training", "deploy", "drift-monitor", "quality-monitor")
 
@@ -81,8 +81,8 @@ def dashboard_panels(profile: str, account: str, region: str, partition: str) ->
             PanelMetric(NAMESPACE, DATA_QUALITY_METRIC, endpoint, "Maximum", "data-quality violations",
                         right_axis=True)),
               period=VERDICT_PERIOD),
-        Panel("Model quality", tuple(PanelMetric(NAMESPACE, name, endpoint, "Average", label)
-                                     for name, label in QUALITY_METRICS),
+        Panel("Model quality", tuple(PanelMetric(NAMESPACE, name, endpoint, "Average", QUALITY_LABELS[key])
+                                     for name, key in QUALITY_METRICS),
               period=VERDICT_PERIOD),
         Panel("Pipeline runs", tuple(
             PanelMetric("AWS/States", metric, {"StateMachineArn": _state_machine_arn(

@@ -5,15 +5,16 @@ The panels are fraud_core.dashboard_spec's, the ones the CloudWatch dashboard is
 clock. Reading it:
 
 - GetMetricData (boto3, as against AWS) for Sum, Average, Minimum, Maximum and SampleCount. moto 5.2.5
-  ignores a query's namespace once it has dimensions; no two metrics stored locally share a name and
-  dimensions across namespaces, so the answers are right here.
+  ignores a query's namespace once it has dimensions; no metric stored locally shares its name and
+  dimensions with one of another namespace (each service names its own dimensions), so the answers hold.
 - Percentiles (the endpoint's p99 latency): moto 5.2.5's GetMetricData fails on them (TypeError) and
   GetMetricStatistics returns empty datapoints, so they are computed from the datapoints the local AWS
   stores, with the statistics its alarms use (local_aws.cloudwatch.evaluation: exact nearest rank, where
   CloudWatch approximates).
-- The local AWS publishes AWS/Lambda and AWS/SageMaker metrics and the project's own; AWS/Kinesis, AWS/SQS
-  and AWS/States metrics exist on AWS only, so those panels say "no data in this window" and name the
-  namespace that holds nothing at all.
+- What exists locally: AWS/Kinesis IncomingRecords (moto's Kinesis, per put), AWS/Lambda (the local event
+  source mappings), AWS/SageMaker (the local endpoints) and the project's own, all on the simulated clock.
+  Nothing publishes AWS/SQS or AWS/States metrics locally: a panel left empty says "no data in this window"
+  and names the namespaces that hold nothing at all.
 
 A window longer than MAX_POINTS periods is drawn with a coarser period (a multiple of the panel's).
 """
@@ -37,6 +38,7 @@ from local_aws.cloudwatch.evaluation import STATISTICS, Datum, MetricRef, aggreg
 PARTITION = "aws"  # the local AWS's
 MAX_POINTS = 120
 MAX_DOTS = 30
+TICK_STEPS = (60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)  # seconds
 EMPTY = "no data in this window"
 PROVENANCE = "simulated-clock"
 WIDTH, HEIGHT = 560, 220
@@ -91,8 +93,7 @@ def get_metric_data(cloudwatch: Any, metrics: dict[str, PanelMetric], first: dat
     # At most MAX_POINTS points per query and a few queries per panel: one page, no NextToken.
     response = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=first, EndTime=end,
                                           ScanBy="TimestampAscending")
-    # moto returns naive-UTC times labelled as local time; their fields are UTC either way (AWS's say so).
-    return {r["Id"]: sorted(zip([t.replace(tzinfo=UTC) for t in r["Timestamps"]], r["Values"], strict=True))
+    return {r["Id"]: sorted(zip([t.astimezone(UTC) for t in r["Timestamps"]], r["Values"], strict=True))
             for r in response["MetricDataResults"]}
 
 
@@ -153,7 +154,7 @@ def panel_html(chart: Chart, end: datetime, silent: set[str]) -> str:
 def legend(chart: Chart) -> str:
     items = []
     for i, (metric, points) in enumerate(zip(chart.panel.metrics, chart.series, strict=True)):
-        latest = f"latest {points[-1][1]:.4g}" if points else "no data"
+        latest = f"latest {_number(points[-1][1])}" if points else "no data"
         side = ", right axis" if metric.right_axis else ""
         items.append(f'<li><span class="swatch" style="background:{_color(i)}"></span>{html.escape(metric.label)} '
                      f'<span class="note">({metric.statistic}{side}; {latest})</span></li>')
@@ -199,12 +200,19 @@ def _axes(tops: dict[bool, float], right: bool, x0: datetime, span: float) -> li
         if right:
             out.append(f'<text x="{WIDTH - RIGHT + 4}" y="{gy + 4:.1f}">{_number(tops[True] * i / 4)}</text>')
     fmt = "%H:%M" if span <= 86400 else "%m-%d %H:%M"
-    for i in range(5):
-        tx, moment = LEFT + plot_w * i / 4, x0 + timedelta(seconds=span * i / 4)
+    for offset in time_ticks(x0, span):
+        tx, moment = LEFT + plot_w * offset / span, x0 + timedelta(seconds=offset)
         out.append(f'<text x="{tx:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">{moment:{fmt}}</text>')
     out.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 4}" text-anchor="middle">'
                f"time, UTC [{PROVENANCE}]</text>")
     return out
+
+
+def time_ticks(x0: datetime, span: float) -> list[float]:
+    """Seconds after x0 of at most 6 ticks on round times (every 5 min, 15 min, 1 h, ... of UTC)."""
+    step = next((s for s in TICK_STEPS if span / s <= 6), TICK_STEPS[-1] * math.ceil(span / TICK_STEPS[-1] / 6))
+    first = math.ceil(x0.timestamp() / step) * step - x0.timestamp()
+    return [first + i * step for i in range(int((span - first) // step) + 1)]
 
 
 def nice_ceiling(value: float) -> float:
