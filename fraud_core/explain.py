@@ -111,10 +111,10 @@ class Explanation:
 
     def reason(self) -> str:
         """One line, e.g. 'score 0.91 >= threshold 0.40, driven by distance_from_home_km=950 (+0.62 vs 3.1)'."""
-        top = ", ".join(f"{c.feature}={_text(c.value)} ({c.score_delta:+.3f} vs {_text(c.baseline_value)})"
+        top = ", ".join(f"{c.feature}={_text(c.value)} ({c.score_delta:+.2g} vs {_text(c.baseline_value)})"
                         for c in self.contributions[:3])
         sign = ">=" if self.flagged else "<"
-        return f"{self.transaction_id}: score {self.score:.3f} {sign} threshold {self.threshold:.3f}" + \
+        return f"{self.transaction_id}: score {self.score:.4g} {sign} threshold {self.threshold:.4g}" + \
             (f", driven by {top}" if top else "")
 
     def as_dict(self) -> dict[str, Any]:

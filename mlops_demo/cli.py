@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--endpoint-url", default=None,
                    help="a local AWS served by `mlops-demo serve` (default: AWS, with your credentials)")
 
+    p = sub.add_parser("explain", help="one transaction: its decision, captured input, model package, label, and the "
+                                       "features that drove its score")
+    p.add_argument("transaction_id")
+    p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
+    p.add_argument("--endpoint-url", default=None, help="a local AWS served by `mlops-demo serve` (default: AWS)")
+
     p = sub.add_parser("redrive", help="score the batches the scoring function discarded (failed-batches queue)")
     p.add_argument("--profile", type=_profile, default="sandbox", help=profile_help)
     p.add_argument("--endpoint-url", default=None, help="a local AWS served by `mlops-demo serve` (default: AWS)")
@@ -164,6 +170,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _serve(args)
     if args.command == "rollback":
         return _rollback(args)
+    if args.command == "explain":
+        return _explain(args)
     if args.command == "redrive":
         from mlops_demo.redrive import redrive
 
@@ -205,6 +213,17 @@ def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import boto3
+
+    from mlops_demo.explain import explain_transaction
+
+    story = explain_transaction(lambda service: boto3.client(service, endpoint_url=args.endpoint_url), args.profile,
+                                args.transaction_id)
+    print("\n".join(story.lines(load_config(args.profile).label_maturity_days)))
+    return 0 if story.decision is not None else 1
 
 
 def _rollback(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from local_aws.stepfunctions.executions import executions_of, follow_execution
 from mlops_demo.console import Console, tagged
+from mlops_demo.explain import explain_transaction
 from mlops_demo.scenarios import (
     DATA_QUALITY_ALARM,
     DRIFT_ALARM_HELD,
@@ -50,6 +51,7 @@ class MonitorResult:
     messages: list[str] = field(default_factory=list)  # alerts-topic messages, subject: text
     retrain_arn: str = ""  # a training run the drift alarm started
     label_maturity_days: int = 0
+    explained: list[str] = field(default_factory=list)  # `mlops-demo explain` of one live fraud
 
     def fired(self, suffix: str) -> float | None:
         """When the alarm named ...-<suffix> first went into ALARM, or None."""
@@ -103,7 +105,18 @@ def run(ctx: StoryContext) -> MonitorResult | None:
         _observe(ctx, result)
         if result.ending in (RETRAINED_ON_DRIFT, RETRAINING_BLOCKED, DRIFT_ALARM_HELD):
             break
+    result.explained = _explain_a_live_fraud(ctx)
     return result
+
+
+def _explain_a_live_fraud(ctx: StoryContext) -> list[str]:
+    """What `mlops-demo explain` says about the first fraud of the live traffic (scored or missed)."""
+    live = ctx.live
+    if live is None or not live.is_fraud.any():
+        return []
+    transaction_id = live.transaction_ids()[int(live.is_fraud.argmax())]
+    story = explain_transaction(ctx.local.client, ctx.config.name, transaction_id)
+    return story.lines(ctx.config.label_maturity_days)
 
 
 def _next_monitor_run(ctx: StoryContext) -> None:
@@ -174,6 +187,10 @@ def report(console: Console, r: MonitorResult | None) -> None:
                     f"{r.label_maturity_days} days), so it sees the shift only as shifted transactions mature: "
                     "the drift alarm stays in ALARM until then, and the cool-down keeps it from retraining "
                     "every hour")
+    if r.explained:
+        console.say("    debugging one live fraud (`mlops-demo explain <transaction id>`):")
+        for line in r.explained:
+            console.say(f"      {line}")
     delay = r.detection_delay
     console.say(f"    ending: {r.ending} (expected for {r.scenario.name}: {r.scenario.expected})"
                 + (f"; first alarm {tagged(f'{delay:.0f} s', 'simulated-clock')} after live traffic began"

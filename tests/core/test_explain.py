@@ -50,7 +50,7 @@ def test_the_decisive_feature_comes_first_with_its_value_and_baseline(model: Loa
     assert len(explanation.contributions) == 3
     assert all(abs(c.score_delta) < top.score_delta / 10 for c in explanation.contributions[1:])
     assert explanation.reason().startswith(
-        f"{far['transaction_id']}: score {explanation.score:.3f} >= threshold 0.500, driven by"
+        f"{far['transaction_id']}: score {explanation.score:.4g} >= threshold 0.5, driven by"
         f" distance_from_home_km={far['distance_from_home_km']:.4g}")
 
 

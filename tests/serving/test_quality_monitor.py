@@ -14,13 +14,14 @@ from monitoring_kit import finished, training_runs
 
 from benchmarks.local_serving import Serving
 from fraud_core.simulator import simulate
+from mlops_demo.explain import explain_transaction
 
 
 def _outputs(serving: Serving, stack: str) -> dict[str, str]:
     return serving.stacks[stack].outputs
 
 
-def _land_matured_traffic(serving: Serving, scenario: str, n: int = 4_000) -> None:
+def _land_matured_traffic(serving: Serving, scenario: str, n: int = 4_000) -> list[dict[str, Any]]:
     """Traffic of 31-37 days ago as production would have left it: scored by the live endpoint (decisions by event
     date), archived (raw by day), and labelled (chargebacks and confirmations, all available by now)."""
     now = serving.aws.clock.now()
@@ -50,6 +51,7 @@ def _land_matured_traffic(serving: Serving, scenario: str, n: int = 4_000) -> No
                       Body=gzip.compress("".join(json.dumps(r) + "\n" for r in by_day[day]).encode()))
     s3.put_object(Bucket=buckets["labels"], Key="labels/matured.jsonl",
                   Body="".join(json.dumps(label) + "\n" for label in batch.labels()).encode())
+    return [d for rows in decisions.values() for d in rows]
 
 
 def _run_quality_monitor(serving: Serving) -> dict[str, Any]:
@@ -66,7 +68,7 @@ def _run_quality_monitor(serving: Serving) -> dict[str, Any]:
 def test_a_new_fraud_pattern_lowers_recall_on_matured_labels_and_the_quality_alarm_starts_retraining(
         serving: Serving) -> None:
     serving.serve()
-    _land_matured_traffic(serving, "concept_drift")
+    decisions = _land_matured_traffic(serving, "concept_drift")
     output = _run_quality_monitor(serving)
     verdict = output["verdict"]
     print(verdict)  # shown by pytest -s, and when an assertion below fails
@@ -78,3 +80,19 @@ def test_a_new_fraud_pattern_lowers_recall_on_matured_labels_and_the_quality_ala
     (retrain,) = [r for r in training_runs(serving) if r["name"].startswith("quality-")]
     started = json.loads(retrain["input"])
     assert started["trigger"] == "quality" and "recall" in started["reason"], started
+
+    # Debugging one miss: a fraud the model approved, as `mlops-demo explain` shows it.
+    frauds = _frauds(serving)
+    missed = next(d for d in decisions if d["decision"] == "approve" and d["transaction_id"] in frauds)
+    story = explain_transaction(serving.aws.client, "sandbox", missed["transaction_id"])
+    text = "\n".join(story.lines(30))
+    print(text)
+    assert "decision approve" in text and "label: fraud" in text and "model package arn:" in text
+    assert story.explanation is not None and len(story.explanation.contributions) == 5
+    assert story.captured is not None and story.captured["transaction_id"] == missed["transaction_id"]
+
+
+def _frauds(serving: Serving) -> set[str]:
+    labels = serving.aws.client("s3").get_object(Bucket=_outputs(serving, "DataFoundation")["LabelsBucketName"],
+                                                 Key="labels/matured.jsonl")["Body"].read().splitlines()
+    return {json.loads(line)["transaction_id"] for line in labels if json.loads(line)["is_fraud"]}
