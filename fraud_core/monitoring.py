@@ -29,6 +29,23 @@ PREDICTION_METRIC: Final = "PredictionPSI"
 PUT_METRIC_DATA_MAX: Final = 1000  # MetricData entries per PutMetricData request
 
 
+class MonitorInputError(ValueError):
+    """A monitor step's input is not what its state machine sends; the message names the field and the rule."""
+
+
+def parse_run_event(event: Any) -> tuple[datetime, str]:
+    """(time, run) of a monitor's PlanWindow input {"time": <ISO-8601 with zone>, "run": <execution name>}."""
+    if not isinstance(event, dict) or not isinstance(event.get("run"), str) or not event["run"]:
+        raise MonitorInputError(f"<event>: must be a JSON object with run (non-empty string); got {event!r}")
+    try:
+        when = datetime.fromisoformat(str(event.get("time", "")).replace("Z", "+00:00"))
+    except ValueError:
+        raise MonitorInputError(f"time: must be an ISO-8601 timestamp (got {event.get('time')!r})") from None
+    if when.tzinfo is None:
+        raise MonitorInputError(f"time: must carry a time zone, e.g. 2026-12-03T10:00:00Z (got {event['time']!r})")
+    return when, event["run"]
+
+
 def window_hours(end: datetime, hours: int) -> list[datetime]:
     """The whole hours a window of ``hours`` ending at ``end`` touches, oldest first (UTC)."""
     if hours < 1:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 
 from fraud_core.live_model import live_model
-from fraud_core.monitoring import capture_manifest, hour_prefixes, window_hours
+from fraud_core.monitoring import capture_manifest, hour_prefixes, parse_run_event, window_hours
 
 logger = Logger(service="monitoring")
 _clients: dict[str, Any] = {}  # created on first use, reused across invocations; tests inject their own
@@ -29,21 +29,6 @@ def _client(name: str) -> Any:
         _clients[name] = boto3.client(name)
     return _clients[name]
 
-
-class MonitoringInputError(ValueError):
-    pass
-
-
-def _parse(event: Any) -> tuple[datetime, str]:
-    if not isinstance(event, dict) or not isinstance(event.get("run"), str) or not event["run"]:
-        raise MonitoringInputError(f"<event>: must be a JSON object with run (non-empty string); got {event!r}")
-    try:
-        end = datetime.fromisoformat(str(event.get("time", "")).replace("Z", "+00:00"))
-    except ValueError:
-        raise MonitoringInputError(f"time: must be an ISO-8601 timestamp (got {event.get('time')!r})") from None
-    if end.tzinfo is None:
-        raise MonitoringInputError(f"time: must carry a time zone, e.g. 2026-12-03T10:00:00Z (got {event['time']!r})")
-    return end, event["run"]
 
 
 def _keys(s3: Any, bucket: str, prefixes: list[str]) -> list[str]:
@@ -61,7 +46,7 @@ def _variants(s3: Any, bucket: str, endpoint_prefix: str) -> list[str]:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    end, run = _parse(event)
+    end, run = parse_run_event(event)
     hours = int(os.environ["WINDOW_HOURS"])
     endpoint, bucket = os.environ["ENDPOINT_NAME"], os.environ["CAPTURE_BUCKET"]
     start = end - timedelta(hours=hours)

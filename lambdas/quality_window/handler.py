@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
 
 from fraud_core.live_model import live_model
-from fraud_core.monitoring import capture_manifest, day_prefixes, quality_window
+from fraud_core.monitoring import MonitorInputError, capture_manifest, day_prefixes, parse_run_event, quality_window
 
 logger = Logger(service="monitoring")
 _clients: dict[str, Any] = {}
@@ -32,21 +31,6 @@ def _client(name: str) -> Any:
         _clients[name] = boto3.client(name)
     return _clients[name]
 
-
-class QualityInputError(ValueError):
-    pass
-
-
-def _as_of(event: Any) -> datetime:
-    if not isinstance(event, dict) or not isinstance(event.get("run"), str) or not event["run"]:
-        raise QualityInputError(f"<event>: must be a JSON object with run (non-empty string); got {event!r}")
-    try:
-        as_of = datetime.fromisoformat(str(event.get("time", "")).replace("Z", "+00:00"))
-    except ValueError:
-        raise QualityInputError(f"time: must be an ISO-8601 timestamp (got {event.get('time')!r})") from None
-    if as_of.tzinfo is None:
-        raise QualityInputError(f"time: must carry a time zone (got {event['time']!r})")
-    return as_of
 
 
 def _keys(bucket: str, prefixes: list[str]) -> list[str]:
@@ -65,7 +49,7 @@ def _manifest(run: str, name: str, bucket: str, base: str, keys: list[str]) -> s
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    as_of, run = _as_of(event), event["run"]
+    as_of, run = parse_run_event(event)
     start, end = quality_window(as_of, float(os.environ["LABEL_MATURITY_DAYS"]), int(os.environ["WINDOW_DAYS"]))
     out: dict[str, Any] = {"ready": False, "decisions_manifest": "", "transactions_manifest": "", "files": 0,
                            "evaluation_uri": "", "model_package_arn": "", "as_of": f"{as_of:%Y-%m-%dT%H:%M:%SZ}",
@@ -84,7 +68,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                  f"{out['window_end']} (labels mature after the label-maturity days)"}
     transactions = _keys(raw_bucket, day_prefixes(RAW_PREFIX, start, end))
     if not transactions:  # the stream archives every transaction it scores: their absence is a fault to see
-        raise QualityInputError(f"transactions: {len(decisions):,} decision files in the window, but the archive "
+        raise MonitorInputError(f"transactions: {len(decisions):,} decision files in the window, but the archive "
                                 f"s3://{raw_bucket}/transactions/ holds nothing from {out['window_start']} to "
                                 f"{out['window_end']}")
     out.update(decisions_manifest=_manifest(run, "decisions", decisions_bucket, "decisions/", decisions),

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fraud_core.monitoring import capture_manifest, hour_prefixes, metric_data, window_hours
+from fraud_core.monitoring import (
+    MonitorInputError,
+    capture_manifest,
+    hour_prefixes,
+    metric_data,
+    parse_run_event,
+    window_hours,
+)
 from fraud_core.retrain_policy import decide_retrain
 
 NOW = datetime(2026, 12, 3, 10, 30, tzinfo=UTC)
@@ -64,3 +71,13 @@ def test_one_run_at_a_time_and_a_cool_down_after_the_last_start() -> None:
     assert decide_retrain(now=NOW, running=0, last_started=NOW - timedelta(hours=12), cooldown_hours=12,
                           data_quality_alarm="INSUFFICIENT_DATA").start
     assert decide_retrain(now=NOW, running=0, last_started=None, cooldown_hours=12, data_quality_alarm="OK").start
+
+
+@pytest.mark.parametrize(("event", "field"), [({"time": "2026-12-03T10:00:00Z"}, "<event>"),
+                                              ({"run": "r", "time": "yesterday"}, "time"),
+                                              ({"run": "r", "time": "2026-12-03T10:00:00"}, "time")])
+def test_a_monitor_step_refuses_input_naming_the_field(event: dict, field: str) -> None:
+    with pytest.raises(MonitorInputError, match=f"^{field}: must"):
+        parse_run_event(event)
+    assert parse_run_event({"run": "r", "time": "2026-12-03T10:00:00Z"}) == (datetime(2026, 12, 3, 10, tzinfo=UTC),
+                                                                             "r")

@@ -5,24 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from monitoring_kit import alerts, messages
 
 from benchmarks.local_serving import RECORDS, Serving
 from mlops_demo.cli import main
 from mlops_demo.endpoint_traffic import EndpointTraffic
-
-
-def _alerts(serving: Serving) -> str:
-    sqs = serving.aws.client("sqs")
-    url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    serving.aws.client("sns").subscribe(TopicArn=serving.stacks["DataFoundation"].outputs["AlertsTopicArn"],
-                                        Protocol="sqs", Endpoint=arn)
-    return url
-
-
-def _messages(serving: Serving, url: str) -> list[str]:
-    got = serving.aws.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"])["Subject"] + ": " + json.loads(m["Body"])["Message"] for m in got]
 
 
 def _first_deploy(serving: Serving) -> tuple[str, str]:
@@ -34,13 +21,13 @@ def _first_deploy(serving: Serving) -> tuple[str, str]:
 
 @pytest.mark.slow
 def test_an_approved_package_is_deployed_and_serves_with_the_real_inference_code(serving: Serving) -> None:
-    inbox = _alerts(serving)
+    inbox = alerts(serving)
     arn, _ = _first_deploy(serving)
     assert serving.package(arn)["CustomerMetadataProperties"]["deployment_status"] == "deployed"
     assert serving.live_config().startswith("mlops-demo-sandbox-")
     out = serving.predict(5)
     assert out["model_version"] == "champion-job" and len(out["predictions"]) == 5
-    assert any(m.startswith("mlops-demo: model deployed") and arn in m for m in _messages(serving, inbox))
+    assert any(m.startswith("mlops-demo: model deployed") and arn in m for m in messages(serving, inbox))
     assert serving.aws.hosting.endpoints[serving.endpoint].capture is not None, "data capture is configured"
 
 
