@@ -21,7 +21,7 @@ from typing import Any, Final
 import numpy as np
 
 from fraud_core.drift_report import DriftReport
-from fraud_core.features import FEATURE_NAMES
+from fraud_core.features import FEATURE_NAMES, category_name
 
 # The median ratio of an amount to the customer's own 24-hour average must lie within this band: a factor of
 # 10 either way is far outside what spending varies by (simulated month: 10th..90th percentile 0.24..2.7),
@@ -62,17 +62,46 @@ def units_violations(features: np.ndarray) -> list[Violation]:
         f"{median:.3g}x over {usable.size:,} transactions with 24-hour history")]
 
 
-def window_violations(features: np.ndarray) -> list[Violation]:
-    """Every data-quality check that refuses a training window."""
-    return units_violations(features)
+def window_violations(features: np.ndarray, champion_baseline: Mapping[str, Any] | None = None,
+                      limits: ServingLimits | None = None) -> list[Violation]:
+    """Every data-quality check that refuses a training window: units always, and against the current champion's
+    training baseline (when there is one) the same null-rate and new-category checks as served traffic gets."""
+    found = units_violations(features)
+    if champion_baseline is not None:
+        found += baseline_violations(features, champion_baseline, limits or ServingLimits(), "the champion's")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
 class ServingLimits:
-    """How far a served window's nulls and new categories may stray from the serving model's baseline."""
+    """How far a window's nulls and new categories may stray from a model's training baseline."""
 
     max_null_rate_increase: float = 0.05  # absolute: 0.05 = five more rows in a hundred arrive without the field
     max_unseen_share: float = 0.05  # traffic in categories the model never saw in training
+
+
+def baseline_violations(features: np.ndarray, baseline: Mapping[str, Any], limits: ServingLimits,
+                        whose: str = "the training") -> list[Violation]:
+    """Null rates and unseen-category shares of a feature matrix against a baseline (fraud_core.baseline)."""
+    found = []
+    for j, name in enumerate(FEATURE_NAMES):
+        column = features[:, j]
+        null_rate = float(np.isnan(column).mean()) if column.size else 0.0
+        section = baseline.get("categorical", {}).get(name) or baseline.get("numeric", {}).get(name) or {}
+        before = float(section.get("null_rate") or 0.0)
+        if null_rate - before > limits.max_null_rate_increase:
+            found.append(Violation(
+                "nulls", name, f"the null rate may rise at most {limits.max_null_rate_increase:g} above {whose} "
+                f"baseline's {before:.3f}", f"{null_rate:.3f} over {column.size:,} rows"))
+        if name in baseline.get("categorical", {}):
+            known = column[~np.isnan(column)]
+            seen = set(baseline["categorical"][name]["frequencies"])
+            unseen = float(np.mean([category_name(v) not in seen for v in known.tolist()])) if known.size else 0.0
+            if unseen > limits.max_unseen_share:
+                found.append(Violation(
+                    "unseen_categories", name, f"at most {limits.max_unseen_share:g} of the rows may be in categories "
+                    f"{whose} model never saw in training", f"{unseen:.3f}"))
+    return found
 
 
 def serving_violations(features: np.ndarray, report: DriftReport, baseline: Mapping[str, Any],
@@ -83,16 +112,4 @@ def serving_violations(features: np.ndarray, report: DriftReport, baseline: Mapp
     """
     if report.verdict == "insufficient_data":
         return []
-    found = units_violations(features)
-    sections = {**baseline.get("numeric", {}), **baseline.get("categorical", {})}
-    for f in report.features:
-        before = float(sections.get(f.feature, {}).get("null_rate") or 0.0)
-        if f.null_rate - before > limits.max_null_rate_increase:
-            found.append(Violation(
-                "nulls", f.feature, f"the null rate may rise at most {limits.max_null_rate_increase:g} above the "
-                f"training baseline's {before:.3f}", f"{f.null_rate:.3f} over {report.rows:,} rows"))
-        if f.unseen_share is not None and f.unseen_share > limits.max_unseen_share:
-            found.append(Violation(
-                "unseen_categories", f.feature, f"at most {limits.max_unseen_share:g} of the traffic may be in "
-                "categories the model never saw in training", f"{f.unseen_share:.3f}"))
-    return found
+    return units_violations(features) + baseline_violations(features, baseline, limits)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from fraud_core.capture import read_capture  # noqa: E402
 from fraud_core.data_quality import ServingLimits, serving_violations  # noqa: E402
 from fraud_core.drift_report import DriftThresholds, drift_report  # noqa: E402
 from fraud_core.features import build_features  # noqa: E402
-from sagemaker_jobs.runtime import ArgumentParser, JobError, env_path, run_job, staged  # noqa: E402
+from sagemaker_jobs.runtime import ArgumentParser, JobError, env_path, model_baseline, run_job, staged  # noqa: E402
 
 
 def _lines(directory: Path) -> list[bytes]:
@@ -53,26 +52,10 @@ def _arguments(argv: list[str] | None) -> Any:
     return thresholds, ServingLimits(args.max_null_rate_increase, args.max_unseen_share)
 
 
-def _baseline(directory: Path) -> dict[str, Any]:
-    """baseline.json from the model's model.tar.gz, or as a file of its own."""
-    archive, plain = directory / "model.tar.gz", directory / "baseline.json"
-    try:
-        if archive.is_file():
-            with tarfile.open(archive, "r:gz") as tar:
-                member = next((m for m in tar.getmembers() if m.name.lstrip("./") == "baseline.json"), None)
-                if member is None:
-                    raise JobError("input/baseline/model.tar.gz: has no baseline.json (a model trained before "
-                                   "baselines were shipped with it?)")
-                return json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
-        return json.loads(plain.read_text())
-    except (OSError, ValueError, tarfile.TarError) as err:
-        raise JobError(f"input/baseline: neither model.tar.gz nor baseline.json can be read ({err})") from None
-
-
 def _run(argv: list[str] | None) -> None:
     thresholds, limits = _arguments(argv)
     root = env_path("SM_PROCESSING_ROOT", "/opt/ml/processing")
-    baseline = _baseline(root / "input" / "baseline")
+    baseline = model_baseline(root / "input" / "baseline", "input/baseline")
     window = read_capture(_lines(root / "input" / "capture"))
     if window.invocations and window.unreadable == window.invocations:
         raise JobError(f"input/capture: none of the {window.invocations:,} captured invocations is in the data-capture"

@@ -44,10 +44,19 @@ import numpy as np  # noqa: E402
 
 from fraud_core.baseline import build_baseline  # noqa: E402
 from fraud_core.config import load_config  # noqa: E402
-from fraud_core.data_quality import window_violations  # noqa: E402
+from fraud_core.data_quality import ServingLimits, window_violations  # noqa: E402
 from fraud_core.features import build_features, epoch_ms  # noqa: E402
 from fraud_core.schema import RECORD_FIELD, RECORD_RULE, validation_errors  # noqa: E402
-from sagemaker_jobs.runtime import ArgumentParser, JobError, env_path, iso_ms, parse_time, run_job, staged  # noqa: E402
+from sagemaker_jobs.runtime import (  # noqa: E402
+    ArgumentParser,
+    JobError,
+    env_path,
+    iso_ms,
+    model_baseline,
+    parse_time,
+    run_job,
+    staged,
+)
 from sagemaker_jobs.splits import DATA_FILE, write_split  # noqa: E402
 
 SPLITS = ("train", "validation", "test")
@@ -66,6 +75,11 @@ def _args(argv: list[str] | None) -> Any:
     p.add_argument("--validation-fraction", "--validation_fraction", type=float, default=0.2)
     p.add_argument("--test-fraction", "--test_fraction", type=float, default=0.2)
     p.add_argument("--max-malformed-fraction", "--max_malformed_fraction", type=float, default=0.5)
+    limits = ServingLimits()
+    p.add_argument("--max-null-rate-increase", type=float, default=limits.max_null_rate_increase,
+                   help="against the champion's baseline (input/champion/, when there is a champion)")
+    p.add_argument("--max-unseen-share", type=float, default=limits.max_unseen_share,
+                   help="against the champion's baseline (input/champion/, when there is a champion)")
     args = p.parse_args(argv)
     if not args.window_days > 0:
         raise JobError(f"--window-days: must be > 0 (got {args.window_days:g})")
@@ -310,7 +324,10 @@ def _run(argv: list[str] | None) -> None:
 
     window_records = [records[i] for i in idx.tolist()]
     features = build_features(window_records)
-    violations = window_violations(features)
+    champion_dir = root / "input" / "champion"
+    champion = model_baseline(champion_dir, "input/champion") if champion_dir.is_dir() else None
+    violations = window_violations(features, champion, ServingLimits(args.max_null_rate_increase,
+                                                                      args.max_unseen_share))
     if violations:
         raise JobError("data quality: the window is refused, no model is trained on it: "
                        + "; ".join(v.message() for v in violations))

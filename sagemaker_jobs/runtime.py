@@ -12,16 +12,18 @@ for the next pipeline step to pick up.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
+import tarfile
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 FAILURE_FILE = "failure"
 EXIT_MESSAGE_FILE = "message"
@@ -107,3 +109,19 @@ def iso_ms(epoch_ms: float) -> str:
     """Epoch milliseconds -> '2026-01-01T00:02:02.225Z'."""
     moment = datetime.fromtimestamp(epoch_ms / 1000, timezone.utc)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def model_baseline(directory: Path, name: str) -> dict[str, Any]:
+    """baseline.json from a model's model.tar.gz (written there at training), or as a file of its own."""
+    archive, plain = directory / "model.tar.gz", directory / "baseline.json"
+    try:
+        if archive.is_file():
+            with tarfile.open(archive, "r:gz") as tar:
+                member = next((m for m in tar.getmembers() if m.name.lstrip("./") == "baseline.json"), None)
+                if member is None:
+                    raise JobError(f"{name}/model.tar.gz: has no baseline.json (a model trained before baselines "
+                                   "were shipped with it?)")
+                return dict(json.loads(tar.extractfile(member).read()))  # type: ignore[union-attr]
+        return dict(json.loads(plain.read_text()))
+    except (OSError, ValueError, tarfile.TarError) as err:
+        raise JobError(f"{name}: neither model.tar.gz nor baseline.json can be read ({err})") from None

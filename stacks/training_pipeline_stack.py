@@ -190,16 +190,31 @@ class TrainingPipelineStack(Stack):
                                 on_failure=fail_chain)
 
         code_inputs = self.job_code.inputs
+        # Preprocess checks the window's data quality against the champion's training baseline when there is a
+        # champion (fraud_core.data_quality.window_violations): its inputs are built once the champion is known.
+        preprocess_inputs = "$.preprocess_inputs"
         preprocess = job(PROCESSING, "Preprocess", "preprocess", processing_request(
             "preprocess",
             sfn.JsonPath.array("--as-of", sfn.JsonPath.string_at("$.run.as_of"),
                                "--window-days", str(config.training_window_days),
                                "--label-maturity-days", str(config.label_maturity_days),
-                               "--validation-fraction", "0.2", "--test-fraction", "0.2"),
-            [*code_inputs, s3_input("raw", f"s3://{raw.bucket_name}/transactions/", "raw"),
-             s3_input("labels", f"s3://{labels.bucket_name}/labels/", "labels")],
+                               "--validation-fraction", "0.2", "--test-fraction", "0.2",
+                               "--max-null-rate-increase", str(config.max_null_rate_increase),
+                               "--max-unseen-share", str(config.max_unseen_category_share)),
+            sfn.JsonPath.list_at(preprocess_inputs),
             [s3_output(n, sfn.JsonPath.format(f"s3://{curated.bucket_name}/runs/{{}}/{n}/", run))
              for n in ("train", "validation", "test", "baseline", "report")]), "$.preprocess")
+        data_inputs = [*code_inputs, s3_input("raw", f"s3://{raw.bucket_name}/transactions/", "raw"),
+                       s3_input("labels", f"s3://{labels.bucket_name}/labels/", "labels")]
+        champion_input = {"InputName": "champion", "S3Input": {
+            "S3Uri.$": "$.champion.model_data", "LocalPath": f"{PROCESSING_ROOT}/input/champion",
+            "S3DataType": "S3Prefix", "S3InputMode": "File"}}
+        preprocess_with = sfn.Pass(self, "PreprocessInputsWithChampion", result_path=preprocess_inputs,
+                                   parameters={"list": [*data_inputs, champion_input]})
+        preprocess_without = sfn.Pass(self, "PreprocessInputsWithoutChampion", result_path=preprocess_inputs,
+                                      parameters={"list": data_inputs})
+        preprocess_unwrap = sfn.Pass(self, "PreprocessInputs", input_path=f"{preprocess_inputs}.list",
+                                     result_path=preprocess_inputs)
 
         train = job(TRAINING, "Train", "train", {
             "AlgorithmSpecification": {"TrainingImage": self.images.uris.training, "TrainingInputMode": "File",
@@ -258,9 +273,7 @@ class TrainingPipelineStack(Stack):
                              "model_data.$": "$.InferenceSpecification.Containers[0].ModelDataUrl"},
             result_path="$.champion", iam_resources=[package_arns], on_failure=fail_chain)
         with_champion = sfn.Pass(self, "InputsWithChampion", result_path=evaluate_inputs, parameters={
-            "list": [*base_inputs, model_input, {"InputName": "champion", "S3Input": {
-                "S3Uri.$": "$.champion.model_data", "LocalPath": f"{PROCESSING_ROOT}/input/champion",
-                "S3DataType": "S3Prefix", "S3InputMode": "File"}}]})
+            "list": [*base_inputs, model_input, champion_input]})
         without_champion = sfn.Pass(self, "InputsWithoutChampion", result_path=evaluate_inputs,
                                     parameters={"list": [*base_inputs, model_input]})
         unwrap = sfn.Pass(self, "EvaluationInputs", input_path=f"{evaluate_inputs}.list", result_path=evaluate_inputs)
@@ -332,14 +345,19 @@ class TrainingPipelineStack(Stack):
         definition = (sfn.Choice(self, "AsOfGiven?")
                       .when(sfn.Condition.is_present("$.as_of"), given)
                       .otherwise(now))
-        given.next(preprocess)
-        now.next(preprocess)
-        preprocess.next(train)
-        train.next(find_champion)
+        given.next(find_champion)
+        now.next(find_champion)
         find_champion.next(sfn.Choice(self, "ChampionExists?")
                            .when(sfn.Condition.is_present("$.champion.packages[0]"),
-                                 describe_champion.next(with_champion))
-                           .otherwise(without_champion))
+                                 describe_champion.next(preprocess_with))
+                           .otherwise(preprocess_without))
+        preprocess_with.next(preprocess_unwrap)
+        preprocess_without.next(preprocess_unwrap)
+        preprocess_unwrap.next(preprocess)
+        preprocess.next(train)
+        train.next(sfn.Choice(self, "ChampionToCompare?")
+                   .when(sfn.Condition.is_present("$.champion.arn"), with_champion)
+                   .otherwise(without_champion))
         with_champion.next(unwrap)
         without_champion.next(unwrap)
         unwrap.next(evaluate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import tarfile
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -124,6 +125,23 @@ def test_a_window_with_amounts_in_cents_is_refused_with_the_reason_and_writes_no
     assert result.rc == 1
     assert "data quality: the window is refused" in result.stderr
     assert "units: amount:" in result.stderr and "cents instead of dollars" in result.stderr
+    assert files_under(root / "output") == []
+
+
+@pytest.mark.parametrize(("scenario", "named"), [("nulls", "nulls: distance_from_home_km"),
+                                                 ("new_merchant_category", "unseen_categories: merchant_category")])
+def test_a_window_that_fails_the_checks_against_the_champions_baseline_is_refused(
+        tmp_path: Path, preprocessed: Path, scenario: str, named: str) -> None:
+    """The champion (trained on baseline traffic) ships its baseline in model.tar.gz; nulls or new categories in
+    the new window beyond the profile's limits refuse it, as they page on served traffic."""
+    broken = simulate(N // 3, seed=7, scenario=scenario, start=START, days=DAYS)
+    root = write_inputs(tmp_path, broken)
+    (root / "input" / "champion").mkdir(parents=True)
+    with tarfile.open(root / "input" / "champion" / "model.tar.gz", "w:gz") as tar:
+        tar.add(preprocessed / "output" / "baseline" / "baseline.json", arcname="baseline.json")
+    result = run(preprocess, preprocess_args(), SM_PROCESSING_ROOT=root, SM_OUTPUT_DIR=tmp_path / "sm")
+    assert result.rc == 1 and "data quality: the window is refused" in result.stderr
+    assert named in result.stderr and "the champion's" in result.stderr
     assert files_under(root / "output") == []
 
 

@@ -76,8 +76,9 @@ def test_pipeline_trains_gates_and_registers_an_approved_model(pipeline) -> None
     result = _run(aws, stacks, "first-run")
 
     assert result.status == "SUCCEEDED", result.cause
-    assert result.states[:6] == ["AsOfGiven?", "UseGivenAsOf", "Preprocess", "WaitPreprocess",
-                                 "DescribePreprocess", "PreprocessFinished?"]
+    assert result.states[:9] == ["AsOfGiven?", "UseGivenAsOf", "FindChampion", "ChampionExists?",
+                                 "PreprocessInputsWithoutChampion", "PreprocessInputs", "Preprocess", "WaitPreprocess",
+                                 "DescribePreprocess"]
     assert {"Train", "Evaluate", "ApplyQualityGate", "Register", "NotifyRegistered"} <= set(result.states)
     assert result.transitions <= 200, "Standard workflows bill per transition"
     gate = result.output["gate"]
@@ -169,7 +170,7 @@ def test_a_throttled_create_call_is_retried_and_the_run_succeeds(pipeline) -> No
     aws.jobs.inject_api_error("CreateTrainingJob", "ThrottlingException", "Rate exceeded", times=1)
     clock_before = aws.clock.elapsed_seconds
     result = _run(aws, stacks, "throttled-run", payload=None)
-    assert result.states[:3] == ["AsOfGiven?", "UseStartTimeAsOf", "Preprocess"]
+    assert result.states[:3] == ["AsOfGiven?", "UseStartTimeAsOf", "FindChampion"]
 
     assert result.status == "SUCCEEDED", result.cause
     history = aws.client("stepfunctions").get_execution_history(executionArn=result.arn)["events"]

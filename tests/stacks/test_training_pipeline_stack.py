@@ -27,7 +27,9 @@ STABLE_STATES = {
     "AsOfGiven?", "UseGivenAsOf", "UseStartTimeAsOf", "Preprocess", "WaitPreprocess", "DescribePreprocess",
     "PreprocessFinished?", "DescribePreprocessFailure", "PreprocessJobStopped", "PreprocessDone", "Train",
     "WaitTrain", "DescribeTrain", "TrainFinished?", "DescribeTrainFailure", "TrainJobStopped", "TrainDone",
-    "FindChampion", "ChampionExists?", "DescribeChampion", "InputsWithChampion", "InputsWithoutChampion",
+    "FindChampion", "ChampionExists?", "DescribeChampion", "PreprocessInputsWithChampion",
+    "PreprocessInputsWithoutChampion", "PreprocessInputs", "ChampionToCompare?", "InputsWithChampion",
+    "InputsWithoutChampion",
     "EvaluationInputs", "Evaluate", "WaitEvaluate", "DescribeEvaluate", "EvaluateFinished?",
     "DescribeEvaluateFailure", "EvaluateJobStopped", "EvaluateDone", "ApplyQualityGate", "Register",
     "NotifyRegistered", "Done", "NotifyFailure", "SummarizeFailure", "PipelineFailed"}
