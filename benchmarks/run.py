@@ -40,6 +40,8 @@ TARGETS: dict[str, tuple[str, Any]] = {
     "drift_vs_evidently_ratio": (">= 50x Evidently's PSI drift preset, same data", lambda v: v >= 50),
     "drift_psi_max_abs_diff_vs_evidently": ("<= 1e-9 when binned as Evidently bins", lambda v: v <= 1e-9),
     "scoring_handler_throughput": (">= 20,000 records/s on 1,000-record batches", lambda v: v >= 20_000),
+    "drift_false_alarm_rate_baseline": ("<= 0.01", lambda v: v <= 0.01),
+    "data_quality_false_alarm_rate_baseline": ("<= 0.01", lambda v: v <= 0.01),
 }
 
 
@@ -114,7 +116,8 @@ def main() -> None:
     figures: list[dict[str, Any]] = []
     for module, kwargs in (("bench_simulator", {}), ("bench_training", {}),
                            ("bench_serving", {"write": not args.no_write}), ("bench_scoring", {}), ("bench_drift", {}),
-                           ("bench_demo", {}), ("bench_platform", {"include_test_suite": not args.quick})):
+                           ("bench_monitoring", {}), ("bench_demo", {}),
+                           ("bench_platform", {"include_test_suite": not args.quick})):
         figures += _run_isolated(module, **kwargs)
     if not args.no_write:
         write_results(figures)
