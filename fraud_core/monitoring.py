@@ -110,6 +110,16 @@ def quality_window(as_of: datetime, label_maturity_days: float, window_days: int
     return end - timedelta(days=window_days), end
 
 
+def model_version(model_data_url: str) -> str:
+    """The training job that made a model (``.../training-jobs/<job>/output/model.tar.gz``): what the inference
+    code answers as ``model_version`` and the scorer writes on every decision."""
+    _, found, rest = model_data_url.partition("/training-jobs/")
+    if not found or "/" not in rest:
+        raise MonitorInputError(f"model data URL: must be .../training-jobs/<job>/output/model.tar.gz "
+                                f"(got {model_data_url!r})")
+    return rest.split("/", 1)[0]
+
+
 def day_prefixes(template: str, start: datetime, end: datetime) -> list[str]:
     """``template`` (a strftime pattern, e.g. ``decisions/date=%Y-%m-%d/``) for every UTC day in [start, end]."""
     day = start.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -20,6 +20,7 @@ RETRAINED_ON_DRIFT: Final = "retrained_on_drift"  # drift alarm -> the retrain t
 RETRAINING_BLOCKED: Final = "retraining_blocked"  # drift alarm, but data quality in ALARM: no run started
 DRIFT_ALARM_HELD: Final = "drift_alarm_held"  # drift alarm; the trigger held retraining (cool-down or a run)
 DATA_QUALITY_ALARM: Final = "data_quality_alarm"  # data quality in ALARM, no drift
+TRAINING_REFUSED: Final = "training_refused"  # the pipeline refused the first window: nothing serves to monitor
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ STORY_SCENARIOS: Final = {s.name: s for s in (
     StoryScenario("concept_drift", "baseline", "concept_drift", NO_ALARM,
                   "a new fraud pattern with familiar features: the features do not move (labels must show it)"),
     StoryScenario("poison", "poison", "poison", NO_ALARM, "invalid records are dead-lettered, the rest is normal"),
-    StoryScenario("label_delay", "label_delay", "label_delay", NO_ALARM, "labels arrive late; traffic is normal"),
+    StoryScenario("label_delay", "label_delay", "label_delay", TRAINING_REFUSED,
+                  "legitimate labels arrive after 90 days, not 30: the window has only fraud labels, and the pipeline "
+                  "refuses it rather than learn that everything is fraud"),
 )}
 
 if set(STORY_SCENARIOS) != set(SCENARIOS):  # a new simulator scenario must say what the story expects of it

@@ -288,7 +288,7 @@ class MonitoringStack(Stack):
             "--as-of", sfn.JsonPath.string_at("$.window.as_of"), "--label-maturity-days", str(cfg.label_maturity_days),
             "--cost-false-negative", str(cfg.cost_false_negative), "--cost-false-positive",
             str(cfg.cost_false_positive), "--tolerance", str(cfg.quality_tolerance), "--min-frauds",
-            str(cfg.quality_min_frauds))
+            str(cfg.quality_min_frauds), "--model-version", sfn.JsonPath.string_at("$.window.model_version"))
         inputs = [s3_input("decisions", sfn.JsonPath.string_at("$.window.decisions_manifest"), "decisions",
                            data_type="ManifestFile"),
                   s3_input("transactions", sfn.JsonPath.string_at("$.window.transactions_manifest"), "transactions",
@@ -299,7 +299,7 @@ class MonitoringStack(Stack):
             self, "QualityMonitor", config=cfg, kind="quality", what="Decisions",
             plan_fn=self.quality_window_fn.function,
             plan_outputs=["decisions_manifest", "transactions_manifest", "evaluation_uri", "model_package_arn",
-                          "as_of", "window_start", "window_end", "files"],
+                          "model_version", "as_of", "window_start", "window_end", "files"],
             job=self._monitor_job("model_quality", args, inputs, "quality_report.json"),
             publish_fn=self.metrics_fn.function, verdict_outputs=["verdict", "reason", "regressed_metrics"],
             report_bucket=self.curated.bucket_name, key=self.key, alerts=self.alerts, removal=self.removal,

@@ -4,8 +4,11 @@ model promised.
 Thin by design: the window is fraud_core.monitoring.quality_window (training's label-maturity rule), the live model
 fraud_core.live_model. Input: {"time": <ISO-8601 as-of>, "run": <execution name>}. Writes manifests of the window's
 decision and raw-transaction objects to s3://$MANIFEST_BUCKET/monitoring/<run>/. Output: {"ready", "reason",
-"decisions_manifest", "transactions_manifest", "evaluation_uri", "model_package_arn", "as_of", "window_start",
-"window_end", "files"}; "ready" is false when nothing serves or no decision of the window was kept.
+"decisions_manifest", "transactions_manifest", "evaluation_uri", "model_package_arn", "model_version", "as_of",
+"window_start", "window_end", "files"}; the job judges only the live model's decisions (model_version), so right
+after a deployment, before its decisions' labels mature, the verdict is "insufficient labels", never the previous
+model's quality held against the new model's promise. "ready" is false when nothing serves or no decision of the
+window was kept.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from fraud_core.live_model import live_model
-from fraud_core.monitoring import MonitorInputError, capture_manifest, day_prefixes, parse_run_event, quality_window
+from fraud_core.monitoring import (
+    MonitorInputError,
+    capture_manifest,
+    day_prefixes,
+    model_version,
+    parse_run_event,
+    quality_window,
+)
 
 logger = Logger(service="monitoring")
 _clients: dict[str, Any] = {}
@@ -52,14 +62,15 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     as_of, run = parse_run_event(event)
     start, end = quality_window(as_of, float(os.environ["LABEL_MATURITY_DAYS"]), int(os.environ["WINDOW_DAYS"]))
     out: dict[str, Any] = {"ready": False, "decisions_manifest": "", "transactions_manifest": "", "files": 0,
-                           "evaluation_uri": "", "model_package_arn": "", "as_of": f"{as_of:%Y-%m-%dT%H:%M:%SZ}",
+                           "evaluation_uri": "", "model_package_arn": "", "model_version": "",
+                           "as_of": f"{as_of:%Y-%m-%dT%H:%M:%SZ}",
                            "window_start": f"{start:%Y-%m-%dT%H:%M:%SZ}", "window_end": f"{end:%Y-%m-%dT%H:%M:%SZ}"}
     sm = _client("sagemaker")
     serving = live_model(sm, os.environ["ENDPOINT_NAME"])
     if serving is None or not serving.package_arn:
         return {**out, "reason": "nothing to judge: no registered model serves"}
     package = sm.describe_model_package(ModelPackageName=serving.package_arn)
-    out.update(model_package_arn=serving.package_arn,
+    out.update(model_package_arn=serving.package_arn, model_version=model_version(serving.model_data_url),
                evaluation_uri=package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"])
     decisions_bucket, raw_bucket = os.environ["DECISIONS_BUCKET"], os.environ["RAW_BUCKET"]
     decisions = _keys(decisions_bucket, day_prefixes(DECISIONS_PREFIX, start, end))

@@ -185,8 +185,8 @@ def report(console: Console, r: MonitorResult | None) -> None:
         console.say(f"    the retrain trigger started training run {r.retrain_arn.rsplit(':', 1)[-1]} (reason: the "
                     "drift verdict). It learns from the matured window (labels take "
                     f"{r.label_maturity_days} days), so it sees the shift only as shifted transactions mature: "
-                    "the drift alarm stays in ALARM until then, and the cool-down keeps it from retraining "
-                    "every hour")
+                    "the drift alarm stays in ALARM until then (no new event, so no new run), and the cool-down "
+                    "holds an alarm that flaps out of ALARM and back")
     if r.explained:
         console.say("    debugging one live fraud (`mlops-demo explain <transaction id>`):")
         for line in r.explained:

@@ -12,6 +12,7 @@ from fraud_core.monitoring import (
     capture_manifest,
     hour_prefixes,
     metric_data,
+    model_version,
     parse_run_event,
     window_hours,
 )
@@ -81,3 +82,9 @@ def test_a_monitor_step_refuses_input_naming_the_field(event: dict, field: str) 
         parse_run_event(event)
     assert parse_run_event({"run": "r", "time": "2026-12-03T10:00:00Z"}) == (datetime(2026, 12, 3, 10, tzinfo=UTC),
                                                                              "r")
+
+
+def test_the_model_version_is_the_training_job_that_made_the_artifact() -> None:
+    assert model_version("s3://m/training-jobs/abc-train/output/model.tar.gz") == "abc-train"
+    with pytest.raises(MonitorInputError, match="model data URL: must be"):
+        model_version("s3://m/elsewhere/model.tar.gz")
