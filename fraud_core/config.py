@@ -76,6 +76,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "quality_window_days": (1, 90),
     "quality_tolerance": (0.0, 0.5),
     "quality_min_frauds": (1, 100_000),
+    "quality_rollback_days": (0, 365),
 }
 
 SCHEDULE_KEYS = ("training_schedule", "monitoring_schedule", "quality_schedule")
@@ -155,6 +156,7 @@ class ProfileConfig:
     quality_window_days: int  # matured decisions of the last N days (by event time) per run
     quality_tolerance: float  # a metric regressed when it falls more than this below the promise (absolute)
     quality_min_frauds: int  # fewer labelled frauds in the window: "insufficient labels", never judged
+    quality_rollback_days: int  # a regression of a model deployed within N days rolls back; later, it retrains
 
     @classmethod
     def from_mapping(cls, name: str, values: Mapping[str, Any]) -> ProfileConfig:
@@ -228,6 +230,11 @@ def _check_monitoring(values: Mapping[str, Any]) -> None:
     if window > kept:
         raise ConfigError("monitoring_window_hours", f"must be <= capture_retention_days x 24 ({kept} h): the "
                           "window is read from the capture bucket", window)
+    first = values["label_maturity_days"] + values["quality_window_days"]
+    if values["quality_rollback_days"] < first:
+        raise ConfigError("quality_rollback_days", f"must be >= label_maturity_days + quality_window_days ({first}):"
+                          " a model's own decisions are first judged that long after its deployment",
+                          values["quality_rollback_days"])
     # The quality window ends label_maturity_days ago; its decisions must still be kept.
     oldest = values["label_maturity_days"] + values["quality_window_days"]
     if oldest > values["decisions_retention_days"]:
@@ -325,6 +332,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "quality_window_days": 7,
         "quality_tolerance": 0.05,
         "quality_min_frauds": 30,
+        "quality_rollback_days": 45,  # a model's own decisions first mature after 30 days: its first two weeks
     },
     # Production shape: data retained, canary on several instances, longer audit trail.
     "prod": {
@@ -386,6 +394,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "quality_window_days": 7,
         "quality_tolerance": 0.03,
         "quality_min_frauds": 100,
+        "quality_rollback_days": 60,
     },
 }
 

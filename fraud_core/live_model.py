@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fraud_core.deployment import PackageState
+
 
 @dataclass(frozen=True, slots=True)
 class LiveModel:
@@ -35,3 +37,13 @@ def live_model(sm: Any, endpoint_name: str) -> LiveModel | None:
         url = sm.describe_model_package(ModelPackageName=package)["InferenceSpecification"]["Containers"][0][
             "ModelDataUrl"]
     return LiveModel(endpoint["EndpointConfigName"], package, url)
+
+
+def group_packages(sm: Any, group: str) -> list[PackageState]:
+    """Every package of the model package group, with its approval and deployment record."""
+    out = []
+    for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group):
+        for summary in page["ModelPackageSummaryList"]:
+            out.append(PackageState.from_description(
+                sm.describe_model_package(ModelPackageName=summary["ModelPackageArn"])))
+    return out

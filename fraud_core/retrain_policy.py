@@ -35,3 +35,20 @@ def decide_retrain(*, now: datetime, running: int, last_started: datetime | None
             return RetrainDecision(False, f"skipped: cool-down of {cooldown_hours:g} h after the run started "
                                           f"{last_started:%Y-%m-%dT%H:%M:%SZ} lasts until {ready:%Y-%m-%dT%H:%M:%SZ}")
     return RetrainDecision(True, "started")
+
+
+def quality_action(*, now: datetime, live_deployed_at: datetime | None, rollback_days: float,
+                   rollback_target: str | None) -> RetrainDecision:
+    """A quality regression: roll back when the live model is new (its first matured windows) and a known-good
+    predecessor exists, else retrain. `start` True means retrain; a rollback is said in the reason.
+
+    The quality monitor judges only the live model's own decisions, which mature label_maturity_days after they
+    are made: "soon after a deployment" is the first windows that can be judged at all, not the first hours.
+    """
+    recent = live_deployed_at is not None and now - live_deployed_at <= timedelta(days=rollback_days)
+    if recent and rollback_target:
+        return RetrainDecision(False, f"rollback: the live model was deployed {live_deployed_at:%Y-%m-%dT%H:%M:%SZ}, "
+                                      f"within {rollback_days:g} days, and regressed on its first matured decisions; "
+                                      f"back to {rollback_target}")
+    why = "no known-good predecessor" if recent else f"deployed more than {rollback_days:g} days ago"
+    return RetrainDecision(True, f"retrain: the live model regressed ({why})")

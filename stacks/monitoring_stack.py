@@ -90,8 +90,8 @@ class MonitoringStack(Stack):
         self.quality_alarm = self._verdict_alarm(
             "quality", QUALITY_REGRESSED_METRIC, action, "Model quality on matured labels fell below what the live "
             "model's evaluation promised: retraining is started (runbook)")
-        training = watched_state_machines["training"]
-        self.retrain_fn = self._retrain_trigger(self._state_machine_arn(training))
+        self.retrain_fn = self._retrain_trigger(self._state_machine_arn(watched_state_machines["training"]),
+                                                self._state_machine_arn(watched_state_machines["deploy"]))
         events.Rule(
             self, "RetrainOnMonitorAlarm", rule_name=resource_name(profile, "retrain-on-monitor-alarm"),
             description="The drift or quality alarm went into ALARM: ask the retrain trigger to start training",
@@ -203,6 +203,16 @@ class MonitoringStack(Stack):
         """What a monitor's PlanWindow step needs besides its listing: the live model, and the run's manifests."""
         self.curated.grant_put(fn.role, f"{MONITORING_PREFIX}/*")
         self.key.grant_encrypt_decrypt(fn.role)
+        describe_findings = self._grant_describe_live_model(fn)
+        acknowledge(fn.role, "AwsSolutions-IAM5",
+                    f"{lists}, writes the run's manifests under monitoring/ (per run), and describes the profile's "
+                    "generated models and configs (named with the profile's prefix and a digest) and the group's "
+                    "package versions. Action wildcards come from CDK grants.",
+                    findings=[*GRANT_WILDCARDS, *findings, self._bucket_finding("curated", f"{MONITORING_PREFIX}/"),
+                              *describe_findings])
+
+    def _grant_describe_live_model(self, fn: BundledPythonFunction) -> list[str]:
+        """Describe the endpoint, its generated configs and models, and the group's packages; the nag findings."""
         sm = f"arn:{self.partition}:sagemaker:{self.region}:{self.account}"
         prefix, group = resource_name(self.config.name, ""), resource_name(self.config.name, "fraud-models")
         fn.role.add_to_policy(iam.PolicyStatement(
@@ -210,16 +220,9 @@ class MonitoringStack(Stack):
                      "sagemaker:DescribeModelPackage"],
             resources=[f"{sm}:endpoint/{self.endpoint_name}", f"{sm}:endpoint-config/{prefix}*",
                        f"{sm}:model/{prefix}*", f"{sm}:model-package/{group}/*"]))
-        acknowledge(fn.role, "AwsSolutions-IAM5",
-                    f"{lists}, writes the run's manifests under monitoring/ (per run), and describes the profile's "
-                    "generated models and configs (named with the profile's prefix and a digest) and the group's "
-                    "package versions. Action wildcards come from CDK grants.",
-                    findings=[*GRANT_WILDCARDS, *findings, self._bucket_finding("curated", f"{MONITORING_PREFIX}/"),
-                              f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
-                              f"endpoint-config/{prefix}*",
-                              f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/{prefix}*",
-                              "Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/"
-                              f"{group}/*"])
+        return [f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/{prefix}*",
+                f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/{prefix}*",
+                f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/{group}/*"]
 
     def _metrics_function(self) -> BundledPythonFunction:
         fn = self._function("DriftMetrics", "monitoring-metrics", "monitoring_metrics",
@@ -237,7 +240,7 @@ class MonitoringStack(Stack):
                               self._bucket_finding("curated", f"{MONITORING_PREFIX}/")])
         return fn
 
-    def _retrain_trigger(self, training_arn: str) -> BundledPythonFunction:
+    def _retrain_trigger(self, training_arn: str, deploy_arn: str) -> BundledPythonFunction:
         fn = self._function("RetrainTrigger", "retrain-trigger", "retrain_trigger",
                             "Drift or quality alarm -> training pipeline (one run at a time, cool-down, blocked by "
                             "data quality)",
@@ -245,6 +248,10 @@ class MonitoringStack(Stack):
                              "COOLDOWN_HOURS": str(self.config.retrain_cooldown_hours),
                              "DATA_QUALITY_ALARM": self.data_quality_alarm.alarm_name,
                              "QUALITY_ALARM": self.quality_alarm.alarm_name,
+                             "ENDPOINT_NAME": self.endpoint_name,
+                             "MODEL_PACKAGE_GROUP": resource_name(self.config.name, "fraud-models"),
+                             "QUALITY_ROLLBACK_DAYS": str(self.config.quality_rollback_days),
+                             "DEPLOY_STATE_MACHINE_ARN": deploy_arn,
                              "ALERTS_TOPIC_ARN": self.alerts.topic_arn, "MONITORING_BUCKET": self.curated.bucket_name})
         self.curated.grant_read(fn.role, f"{MONITORING_PREFIX}/latest/*")
         self.key.grant_decrypt(fn.role)
@@ -252,14 +259,19 @@ class MonitoringStack(Stack):
         self.alerts.grant_publish(fn.role)
         fn.role.add_to_policy(iam.PolicyStatement(actions=["states:ListExecutions", "states:StartExecution"],
                                                   resources=[training_arn]))
+        fn.role.add_to_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[deploy_arn]))
+        describe_findings = self._grant_describe_live_model(fn)
+        # ListModelPackages authorizes against "*" only (Service Authorization Reference; ADR 0005).
+        fn.role.add_to_policy(iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"]))
         fn.role.add_to_policy(iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"],
                                                   resources=[self.data_quality_alarm.alarm_arn]))
         acknowledge(fn.role, "AwsSolutions-IAM5",
-                    "Reads the latest drift verdict under monitoring/latest/; kms:GenerateDataKey* (on the data key "
-                    "only) is what SNS needs to publish to the encrypted alerts topic. Action wildcards come from "
-                    "CDK grants.",
+                    "Reads the latest verdicts under monitoring/latest/; kms:GenerateDataKey* (on the data key "
+                    "only) is what SNS needs to publish to the encrypted alerts topic; describes the live model and "
+                    "the group's packages (generated names, package versions), and sagemaker:ListModelPackages "
+                    "supports no resource scoping. Action wildcards come from CDK grants.",
                     findings=["Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
-                              "Action::kms:GenerateDataKey*",
+                              "Action::kms:GenerateDataKey*", "Resource::*", *describe_findings,
                               self._bucket_finding("curated", f"{MONITORING_PREFIX}/latest/")])
         return fn
 

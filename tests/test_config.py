@@ -226,3 +226,9 @@ def test_decisions_must_be_kept_until_their_labels_mature_and_the_quality_window
     with pytest.raises(ConfigError, match=r"decisions_retention_days': must be >= label_maturity_days \+ "
                                           r"quality_window_days \(37\)"):
         load_config("sandbox", {"decisions_retention_days": 14})
+
+
+def test_the_rollback_window_reaches_the_first_judgement_of_a_models_own_decisions() -> None:
+    with pytest.raises(ConfigError, match=r"quality_rollback_days': must be >= label_maturity_days \+ "
+                                          r"quality_window_days \(37\)"):
+        load_config("sandbox", {"quality_rollback_days": 30})

@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-from fraud_core.deployment import NoRollbackTarget, PackageState, choose_rollback_target
-from fraud_core.live_model import live_model
+from fraud_core.deployment import NoRollbackTarget, choose_rollback_target
+from fraud_core.live_model import group_packages, live_model
 
 logger = Logger(service="deployment")
 _sagemaker = None  # created on first use, reused across invocations; tests inject their own
@@ -27,15 +27,6 @@ def _client() -> Any:
 
 class RollbackInputError(ValueError):
     pass
-
-
-def group_packages(sm: Any, group: str) -> list[PackageState]:
-    out = []
-    for page in sm.get_paginator("list_model_packages").paginate(ModelPackageGroupName=group):
-        for summary in page["ModelPackageSummaryList"]:
-            out.append(PackageState.from_description(
-                sm.describe_model_package(ModelPackageName=summary["ModelPackageArn"])))
-    return out
 
 
 @logger.inject_lambda_context

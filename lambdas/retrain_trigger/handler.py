@@ -4,7 +4,9 @@ holds.
 Thin by design: the decision is fraud_core.retrain_policy.decide_retrain. Input: the EventBridge "CloudWatch
 Alarm State Change" event of the drift alarm or of the quality alarm ($QUALITY_ALARM). Starts the training pipeline
 with {"trigger": "drift" | "quality", "reason": <that monitor's latest verdict>} or publishes why it did not to the
-alerts topic. Output: {"started", "reason", "execution_arn"}.
+alerts topic. A quality regression of a model deployed within $QUALITY_ROLLBACK_DAYS that has a known-good
+predecessor starts the deploy workflow's rollback instead (fraud_core.retrain_policy.quality_action).
+Output: {"started", "reason", "execution_arn"}.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-from fraud_core.retrain_policy import decide_retrain
+from fraud_core.deployment import NoRollbackTarget, choose_rollback_target
+from fraud_core.live_model import group_packages, live_model
+from fraud_core.retrain_policy import decide_retrain, quality_action
 
 logger = Logger(service="monitoring")
 _clients: dict[str, Any] = {}
@@ -52,6 +56,32 @@ def _executions(sfn: Any, machine: str) -> tuple[int, datetime | None]:
     return len(running), (recent[0]["startDate"] if recent else None)
 
 
+def _live_and_predecessor() -> dict[str, Any]:
+    """When the live package was deployed, and the known-good package the deploy workflow would roll back to."""
+    sm = _client("sagemaker")
+    live = live_model(sm, os.environ["ENDPOINT_NAME"])
+    packages = group_packages(sm, os.environ["MODEL_PACKAGE_GROUP"])
+    state = next((p for p in packages if live and p.arn == live.package_arn), None)
+    deployed_at = datetime.fromisoformat(state.deployed_at.replace("Z", "+00:00")) if state and state.deployed_at \
+        else None
+    try:
+        target: str | None = choose_rollback_target(packages, live.package_arn if live else None).arn
+    except NoRollbackTarget:
+        target = None
+    return {"live_deployed_at": deployed_at, "rollback_days": float(os.environ["QUALITY_ROLLBACK_DAYS"]),
+            "rollback_target": target}
+
+
+def _roll_back(reason: str, verdict: str) -> dict[str, Any]:
+    """The serving issue's rollback: the deploy workflow puts the previous known-good package back."""
+    out = _client("stepfunctions").start_execution(
+        stateMachineArn=os.environ["DEPLOY_STATE_MACHINE_ARN"],
+        input=json.dumps({"rollback": True, "reason": f"quality regression: {verdict}"}))
+    _client("sns").publish(TopicArn=os.environ["ALERTS_TOPIC_ARN"], Subject="mlops-demo: rolling back on quality",
+                           Message=f"{reason}. Quality: {verdict}")
+    return {"started": False, "reason": reason, "execution_arn": out["executionArn"]}
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail = event.get("detail") or {}
@@ -65,6 +95,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     verdict = str(report.get("reason") or f"{kind} alarm (the latest {kind} report could not be read)")
     dq_reason = "; ".join(_latest_report("drift").get("data_quality", {}).get("violations", [])) or dq_reason
     now = datetime.fromtimestamp(time.time(), UTC)  # time.time(): the local AWS's clock while a handler runs
+    if kind == "quality":
+        action = quality_action(now=now, **_live_and_predecessor())
+        logger.info("quality action", extra={"retrain": action.start, "reason": action.reason})
+        if not action.start:
+            return _roll_back(action.reason, verdict)
     decision = decide_retrain(now=now, running=running, last_started=last,
                               cooldown_hours=float(os.environ["COOLDOWN_HOURS"]), data_quality_alarm=dq_state,
                               data_quality_reason=dq_reason)

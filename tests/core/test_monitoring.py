@@ -16,7 +16,7 @@ from fraud_core.monitoring import (
     parse_run_event,
     window_hours,
 )
-from fraud_core.retrain_policy import decide_retrain
+from fraud_core.retrain_policy import decide_retrain, quality_action
 
 NOW = datetime(2026, 12, 3, 10, 30, tzinfo=UTC)
 
@@ -88,3 +88,14 @@ def test_the_model_version_is_the_training_job_that_made_the_artifact() -> None:
     assert model_version("s3://m/training-jobs/abc-train/output/model.tar.gz") == "abc-train"
     with pytest.raises(MonitorInputError, match="model data URL: must be"):
         model_version("s3://m/elsewhere/model.tar.gz")
+
+
+def test_a_quality_regression_of_a_new_model_rolls_back_and_of_an_old_one_retrains() -> None:
+    recent = quality_action(now=NOW, live_deployed_at=NOW - timedelta(days=40), rollback_days=45,
+                            rollback_target="arn:pkg/1")
+    assert not recent.start and recent.reason.startswith("rollback:") and "back to arn:pkg/1" in recent.reason
+    old = quality_action(now=NOW, live_deployed_at=NOW - timedelta(days=46), rollback_days=45,
+                         rollback_target="arn:pkg/1")
+    assert old.start and "deployed more than 45 days ago" in old.reason
+    alone = quality_action(now=NOW, live_deployed_at=NOW - timedelta(days=40), rollback_days=45, rollback_target=None)
+    assert alone.start and "no known-good predecessor" in alone.reason

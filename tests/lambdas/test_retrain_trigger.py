@@ -40,7 +40,7 @@ class FakeAws:
             return {"executions": [{"startDate": NOW}] * self.running}
         return {"executions": [{"startDate": self.last_start}] if self.last_start else []}
 
-    def start_execution(self, stateMachineArn: str, name: str, input: str) -> dict:
+    def start_execution(self, stateMachineArn: str, input: str, name: str = "rollback") -> dict:
         self.started.append(json.loads(input))
         return {"executionArn": f"{stateMachineArn}:{name}"}
 
@@ -57,6 +57,33 @@ class FakeAws:
         self.published.append(Message)
 
 
+class FakeSageMaker:
+    """The live model (package 2, deployed `deployed_days` ago) and its known-good predecessor (package 1)."""
+
+    def __init__(self, deployed_days: float) -> None:
+        self.deployed = (NOW - timedelta(days=deployed_days)).isoformat()
+
+    def describe_endpoint(self, EndpointName: str) -> dict:
+        return {"EndpointConfigName": "c2"}
+
+    def describe_endpoint_config(self, EndpointConfigName: str) -> dict:
+        return {"ProductionVariants": [{"ModelName": "m2"}]}
+
+    def describe_model(self, ModelName: str) -> dict:
+        return {"PrimaryContainer": {"ModelPackageName": "pkg/2", "ModelDataUrl": "s3://m/training-jobs/j2/x"}}
+
+    def get_paginator(self, name: str) -> Any:
+        class Pages:
+            def paginate(self, **_: Any) -> list[dict]:
+                return [{"ModelPackageSummaryList": [{"ModelPackageArn": "pkg/1"}, {"ModelPackageArn": "pkg/2"}]}]
+        return Pages()
+
+    def describe_model_package(self, ModelPackageName: str) -> dict:
+        when = self.deployed if ModelPackageName == "pkg/2" else "2026-01-01T00:00:00+00:00"
+        return {"ModelPackageArn": ModelPackageName, "ModelApprovalStatus": "Approved",
+                "CustomerMetadataProperties": {"deployment_status": "deployed", "deployed_at": when}}
+
+
 class Context:
     function_name, memory_limit_in_mb, aws_request_id = "retrain-trigger", 256, "r"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:retrain-trigger"
@@ -66,16 +93,37 @@ class Context:
 def trigger(monkeypatch: pytest.MonkeyPatch) -> Any:
     for key, value in {"TRAINING_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:t",
                        "COOLDOWN_HOURS": "12", "DATA_QUALITY_ALARM": "dq",
-                       "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:1:alerts", "MONITORING_BUCKET": "curated"}.items():
+                       "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:1:alerts", "MONITORING_BUCKET": "curated",
+                       "QUALITY_ALARM": "q", "ENDPOINT_NAME": "ep", "MODEL_PACKAGE_GROUP": "g",
+                       "QUALITY_ROLLBACK_DAYS": "45",
+                       "DEPLOY_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:deploy"}.items():
         monkeypatch.setenv(key, value)
     module = _load_handler()
     monkeypatch.setattr(module.time, "time", lambda: NOW.timestamp())
     return module
 
 
-def _run(trigger: Any, aws: FakeAws, event: dict = ALARM_EVENT) -> dict:
+def _run(trigger: Any, aws: FakeAws, event: dict = ALARM_EVENT, deployed_days: float = 100) -> dict:
     trigger._clients.update({name: aws for name in ("stepfunctions", "cloudwatch", "s3", "sns")})
+    trigger._clients["sagemaker"] = FakeSageMaker(deployed_days)
     return trigger.handler(event, Context())
+
+
+QUALITY_EVENT = {"detail": {"alarmName": "q", "state": {"value": "ALARM"}}}
+
+
+def test_a_quality_regression_soon_after_a_deployment_rolls_back_to_the_known_good_predecessor(trigger: Any) -> None:
+    aws = FakeAws(last_start=None)
+    out = _run(trigger, aws, QUALITY_EVENT, deployed_days=40)
+    assert out["execution_arn"] == "arn:aws:states:us-east-1:1:stateMachine:deploy:rollback"
+    assert aws.started == [{"rollback": True, "reason": "quality regression: drift: amount PSI 0.360, KS 0.250"}]
+    assert "back to pkg/1" in aws.published[0]
+
+
+def test_a_quality_regression_of_an_established_model_retrains(trigger: Any) -> None:
+    aws = FakeAws(last_start=None)
+    out = _run(trigger, aws, QUALITY_EVENT, deployed_days=60)
+    assert out["started"] and aws.started[0]["trigger"] == "quality"
 
 
 def test_drift_after_the_cool_down_starts_training_with_the_verdict_as_reason(trigger: Any) -> None:
