@@ -89,7 +89,7 @@ class MonitoringStack(Stack):
             "categories): retraining is blocked until it clears (runbook)")
         self.quality_alarm = self._verdict_alarm(
             "quality", QUALITY_REGRESSED_METRIC, action, "Model quality on matured labels fell below what the live "
-            "model's evaluation promised: retraining is started (runbook)")
+            "model's evaluation promised: a recent model is rolled back, an established one retrained (runbook)")
         self.retrain_fn = self._retrain_trigger(self._state_machine_arn(watched_state_machines["training"]),
                                                 self._state_machine_arn(watched_state_machines["deploy"]))
         events.Rule(
