@@ -20,6 +20,7 @@ RETRAINED_ON_DRIFT: Final = "retrained_on_drift"  # drift alarm -> the retrain t
 RETRAINING_BLOCKED: Final = "retraining_blocked"  # drift alarm, but data quality in ALARM: no run started
 DRIFT_ALARM_HELD: Final = "drift_alarm_held"  # drift alarm; the trigger held retraining (cool-down or a run)
 DATA_QUALITY_ALARM: Final = "data_quality_alarm"  # data quality in ALARM, no drift
+RETRAINED_ON_QUALITY: Final = "retrained_on_quality"  # quality alarm on matured labels -> retraining started
 TRAINING_REFUSED: Final = "training_refused"  # the pipeline refused the first window: nothing serves to monitor
 
 
@@ -30,6 +31,7 @@ class StoryScenario:
     live: str  # simulator scenario of the live traffic
     expected: str  # the ending the monitor stage must observe
     why: str
+    served_month: bool = False  # also replay a month of served traffic whose labels matured (quality monitor)
 
 
 STORY_SCENARIOS: Final = {s.name: s for s in (
@@ -42,8 +44,9 @@ STORY_SCENARIOS: Final = {s.name: s for s in (
                   "15% of traffic in a category training never saw: a person decides (new market or bad producer)"),
     StoryScenario("nulls", "baseline", "nulls", DATA_QUALITY_ALARM,
                   "a field arrives null: data quality pages; nulls are not drift"),
-    StoryScenario("concept_drift", "baseline", "concept_drift", NO_ALARM,
-                  "a new fraud pattern with familiar features: the features do not move (labels must show it)"),
+    StoryScenario("concept_drift", "baseline", "concept_drift", RETRAINED_ON_QUALITY,
+                  "a new fraud pattern with familiar features: the features do not move; matured labels show recall "
+                  "falling, and the quality alarm retrains", served_month=True),
     StoryScenario("poison", "poison", "poison", NO_ALARM, "invalid records are dead-lettered, the rest is normal"),
     StoryScenario("label_delay", "label_delay", "label_delay", TRAINING_REFUSED,
                   "legitimate labels arrive after 90 days, not 30: the window has only fraud labels, and the pipeline "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_aws.stepfunctions.executions import executions_of, follow_execution
+from mlops_demo.backfill import land_served_month
 from mlops_demo.console import Console, tagged
 from mlops_demo.explain import explain_transaction
 from mlops_demo.scenarios import (
@@ -22,6 +23,7 @@ from mlops_demo.scenarios import (
     DRIFT_ALARM_HELD,
     NO_ALARM,
     RETRAINED_ON_DRIFT,
+    RETRAINED_ON_QUALITY,
     RETRAINING_BLOCKED,
     StoryScenario,
     story_scenario,
@@ -61,7 +63,8 @@ class MonitorResult:
     @property
     def ending(self) -> str:
         if self.retrain_arn:
-            return RETRAINED_ON_DRIFT
+            return RETRAINED_ON_QUALITY if self.retrain_arn.rsplit(":", 1)[-1].startswith("quality-") \
+                else RETRAINED_ON_DRIFT
         held = [m for m in self.messages if m.startswith("mlops-demo: retraining not started")]
         if any("retraining blocked" in m for m in held):
             return RETRAINING_BLOCKED
@@ -74,7 +77,7 @@ class MonitorResult:
     @property
     def detection_delay(self) -> float | None:
         """Live traffic started -> the first drift or data-quality alarm, simulated seconds."""
-        times = [t for t in (self.fired("drift"), self.fired("data-quality")) if t is not None]
+        times = [t for t in (self.fired("drift"), self.fired("data-quality"), self.fired("quality")) if t is not None]
         return min(times) - self.traffic_from if times else None
 
     def summary_rows(self) -> list[Row]:
@@ -105,8 +108,25 @@ def run(ctx: StoryContext) -> MonitorResult | None:
         _observe(ctx, result)
         if result.ending in (RETRAINED_ON_DRIFT, RETRAINING_BLOCKED, DRIFT_ALARM_HELD):
             break
+    if result.scenario.served_month and result.ending == NO_ALARM:
+        _judge_a_served_month(ctx, result)
     result.explained = _explain_a_live_fraud(ctx)
     return result
+
+
+def _judge_a_served_month(ctx: StoryContext, result: MonitorResult) -> None:
+    """The quality monitor over a month of served traffic whose labels matured (mlops_demo.backfill: the story
+    cannot wait a month), run now instead of at its daily schedule; its alarm acts as in production."""
+    aws, monitoring = ctx.local, ctx.outputs("Monitoring")
+    data = ctx.outputs("DataFoundation")
+    buckets = {b: data[f"{b.capitalize()}BucketName"] for b in ("decisions", "raw", "labels")}
+    land_served_month(aws.client, buckets, ctx.outputs("Serving")["EndpointName"], aws.clock.now(),
+                      result.scenario.live)
+    arn = aws.client("stepfunctions").start_execution(
+        stateMachineArn=monitoring["QualityMonitorStateMachineArn"])["executionArn"]
+    follow_execution(aws, arn)
+    aws.clock.advance(2 * ctx.config.alarm_period_seconds)
+    _observe(ctx, result)
 
 
 def _explain_a_live_fraud(ctx: StoryContext) -> list[str]:
@@ -146,14 +166,20 @@ def _observe(ctx: StoryContext, result: MonitorResult) -> None:
         if at >= result.traffic_from and verdict:
             result.runs.append(MonitorRun(at, verdict["verdict"], verdict["reason"],
                                           verdict["data_quality_violations"]))
+    for arn in executions_of(aws, monitoring["QualityMonitorStateMachineArn"]):
+        desc = sfn.describe_execution(executionArn=arn)
+        verdict = json.loads(desc.get("output") or "{}").get("verdict")
+        if verdict:
+            at = (desc["startDate"] - aws.clock.start).total_seconds()
+            result.runs.append(MonitorRun(at, verdict["verdict"], f"quality monitor: {verdict['reason']}", 0))
     result.runs.sort(key=lambda r: r.at)
-    watched = (monitoring["DriftAlarmName"], monitoring["DataQualityAlarmName"])
+    watched = (monitoring["DriftAlarmName"], monitoring["DataQualityAlarmName"], monitoring["QualityAlarmName"])
     result.alarms = [((t.at - aws.clock.start).total_seconds(), f"{t.alarm} {t.old} -> {t.new}")
                      for t in aws.alarms.transitions if t.alarm in watched and t.new != "INSUFFICIENT_DATA"]
     result.messages += _read_inbox(ctx)
     training = ctx.outputs("TrainingPipeline")["TrainingStateMachineArn"]
-    result.retrain_arn = next((a for a in executions_of(aws, training) if a.rsplit(":", 1)[-1].startswith("drift-")),
-                              "")
+    result.retrain_arn = next((a for a in executions_of(aws, training)
+                               if a.rsplit(":", 1)[-1].startswith(("drift-", "quality-"))), "")
 
 
 def _read_inbox(ctx: StoryContext) -> list[str]:
@@ -173,15 +199,19 @@ def report(console: Console, r: MonitorResult | None) -> None:
     if r is None:
         console.say("    skipped: nothing is serving")
         return
-    events = [(run.at, f"drift monitor: {run.reason}" + (f"; {run.data_quality} data-quality violation(s)"
-                                                          if run.data_quality else "")) for run in r.runs]
+    events = [(run.at, (run.reason if run.reason.startswith("quality monitor") else f"drift monitor: {run.reason}")
+               + (f"; {run.data_quality} data-quality violation(s)" if run.data_quality else "")) for run in r.runs]
     events += r.alarms
     for at, what in sorted(events):
         console.say(f"    {tagged(f't+{at - r.traffic_from:6.0f} s', 'simulated-clock')}  {what}")
     for message in r.messages:
-        if any(f'-{name}"' in message for name in ("drift", "data-quality")) or "retraining not started" in message:
+        if any(f'-{name}"' in message for name in ("drift", "data-quality", "quality")) \
+                or "retraining not started" in message:
             console.say(f"    on-call inbox: {message[:300]}")
-    if r.retrain_arn:
+    if r.ending == RETRAINED_ON_QUALITY:
+        console.say(f"    the retrain trigger started training run {r.retrain_arn.rsplit(':', 1)[-1]} (reason: the "
+                    "quality verdict); it learns from the newest matured month, the one that holds the new pattern")
+    elif r.retrain_arn:
         console.say(f"    the retrain trigger started training run {r.retrain_arn.rsplit(':', 1)[-1]} (reason: the "
                     "drift verdict). It learns from the matured window (labels take "
                     f"{r.label_maturity_days} days), so it sees the shift only as shifted transactions mature: "
