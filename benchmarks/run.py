@@ -57,6 +57,36 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
+def _row(f: dict[str, Any]) -> str:
+    target, check = TARGETS.get(f["figure"], ("", None))
+    met = "" if check is None else ("yes" if check(f["value"]) else "**no**")
+    details = ", ".join(f"{k}={v}" for k, v in f.items()
+                        if k not in {"figure", "value", "unit", "provenance", "python", "numpy", "machine"})
+    return (f"| {f['figure']} | {f['value']:,} | {f['unit']} | {f.get('provenance', '')} | {target} | {met} "
+            f"| {details} |")
+
+
+def merge_results(figures: list[dict[str, Any]]) -> None:
+    """Replace (or append) the rows of `figures` in RESULTS.md, each marked with when it was re-measured; the
+    other rows and the header keep the full run's machine and date."""
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    rows = {f["figure"]: _row({**f, "remeasured": when}) for f in figures}
+    lines, seen = [], set()
+    for line in RESULTS.read_text().splitlines():
+        name = line.split("|")[1].strip() if line.startswith("| ") else ""
+        if name in rows:
+            lines.append(rows[name])
+            seen.add(name)
+        elif line.startswith("Model-quality figures") and len(seen) < len(rows):
+            table_end = next(i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith("|"))
+            lines[table_end + 1:table_end + 1] = [r for n, r in rows.items() if n not in seen]
+            seen.update(rows)
+            lines.append(line)
+        else:
+            lines.append(line)
+    RESULTS.write_text("\n".join(lines) + "\n")
+
+
 def write_results(figures: list[dict[str, Any]]) -> None:
     lines = [
         "# Benchmark results",
@@ -71,13 +101,7 @@ def write_results(figures: list[dict[str, Any]]) -> None:
         "| figure | value | unit | provenance | target | met | details |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for f in figures:
-        target, check = TARGETS.get(f["figure"], ("", None))
-        met = "" if check is None else ("yes" if check(f["value"]) else "**no**")
-        details = ", ".join(f"{k}={v}" for k, v in f.items()
-                            if k not in {"figure", "value", "unit", "provenance", "python", "numpy", "machine"})
-        lines.append(f"| {f['figure']} | {f['value']:,} | {f['unit']} | {f.get('provenance', '')} | {target} | {met} "
-                     f"| {details} |")
+    lines += [_row(f) for f in figures]
     lines += ["", "Model-quality figures are reproducible: the benchmark pins the run's as-of (execution input",
               "`{\"as_of\": ...}`) and the simulator's seed, so the same data trains the same model every run.",
               "", "Reproduce: `make bench` (about ten minutes on 2 cores; the serving load test takes about six).",
@@ -112,15 +136,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="skip timing the whole test suite")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--only", default="", help="comma-separated benchmark modules (e.g. bench_drift): re-measure "
+                                                   "those and replace their rows in RESULTS.md, marked 'remeasured'")
     args = parser.parse_args()
+    benches = (("bench_simulator", {}), ("bench_training", {}), ("bench_serving", {"write": not args.no_write}),
+               ("bench_scoring", {}), ("bench_drift", {}), ("bench_monitoring", {}), ("bench_demo", {}),
+               ("bench_platform", {"include_test_suite": not args.quick}))
+    only = {m.strip() for m in args.only.split(",") if m.strip()}
+    unknown = only - {m for m, _ in benches}
+    if unknown:
+        raise SystemExit(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}; "
+                         f"allowed: {', '.join(m for m, _ in benches)}")
     figures: list[dict[str, Any]] = []
-    for module, kwargs in (("bench_simulator", {}), ("bench_training", {}),
-                           ("bench_serving", {"write": not args.no_write}), ("bench_scoring", {}), ("bench_drift", {}),
-                           ("bench_monitoring", {}), ("bench_demo", {}),
-                           ("bench_platform", {"include_test_suite": not args.quick})):
-        figures += _run_isolated(module, **kwargs)
+    for module, kwargs in benches:
+        if not only or module in only:
+            figures += _run_isolated(module, **kwargs)
     if not args.no_write:
-        write_results(figures)
+        (merge_results if only else write_results)(figures)
 
 
 if __name__ == "__main__":
