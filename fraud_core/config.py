@@ -77,6 +77,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "quality_tolerance": (0.0, 0.5),
     "quality_min_frauds": (1, 100_000),
     "quality_rollback_days": (0, 365),
+    "max_schema_violation_percent": (0.0, 100.0),
 }
 
 SCHEDULE_KEYS = ("training_schedule", "monitoring_schedule", "quality_schedule")
@@ -149,6 +150,7 @@ class ProfileConfig:
     drift_min_rows: int  # below this a window is "insufficient data", never "stable"
     max_null_rate_increase: float  # data quality: null rate above the training baseline's, absolute
     max_unseen_category_share: float  # data quality: share of traffic in categories training never saw
+    max_schema_violation_percent: float  # data quality: records the scorer refused (dead letters), % per hour
     retrain_cooldown_hours: int  # no drift-triggered retraining within N hours of the last pipeline start
     # Model quality on matured labels: decisions whose labels matured (label_maturity_days) against what the live
     # model's evaluation promised at registration.
@@ -327,6 +329,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "drift_min_rows": 500,
         "max_null_rate_increase": 0.05,
         "max_unseen_category_share": 0.05,
+        "max_schema_violation_percent": 2.0,  # the poison scenario's ~1% is a producer bug to see, not a flood
         "retrain_cooldown_hours": 12,
         "quality_schedule": "rate(1 day)",
         "quality_window_days": 7,
@@ -389,6 +392,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "drift_min_rows": 2000,
         "max_null_rate_increase": 0.02,
         "max_unseen_category_share": 0.02,
+        "max_schema_violation_percent": 2.0,
         "retrain_cooldown_hours": 72,
         "quality_schedule": "rate(1 day)",
         "quality_window_days": 7,

@@ -87,6 +87,7 @@ class MonitoringStack(Stack):
         self.data_quality_alarm = self._verdict_alarm(
             "data-quality", DATA_QUALITY_METRIC, action, "Served traffic breaks data quality (units, nulls or unseen "
             "categories): retraining is blocked until it clears (runbook)")
+        self.schema_alarm = self._schema_violation_alarm(action)
         self.quality_alarm = self._verdict_alarm(
             "quality", QUALITY_REGRESSED_METRIC, action, "Model quality on matured labels fell below what the live "
             "model's evaluation promised: a recent model is rolled back, an established one retrained (runbook)")
@@ -110,6 +111,7 @@ class MonitoringStack(Stack):
         CfnOutput(self, "DriftMonitorStateMachineArn", value=self.drift_monitor.state_machine_arn)
         CfnOutput(self, "DriftAlarmName", value=self.drift_alarm.alarm_name)
         CfnOutput(self, "DataQualityAlarmName", value=self.data_quality_alarm.alarm_name)
+        CfnOutput(self, "SchemaViolationAlarmName", value=self.schema_alarm.alarm_name)
         CfnOutput(self, "QualityMonitorStateMachineArn", value=self.quality_monitor.state_machine_arn)
         CfnOutput(self, "QualityAlarmName", value=self.quality_alarm.alarm_name)
         CfnOutput(self, "RetrainTriggerFunctionName", value=self.retrain_fn.function.function_name)
@@ -246,7 +248,8 @@ class MonitoringStack(Stack):
                             "data quality)",
                             {"TRAINING_STATE_MACHINE_ARN": training_arn,
                              "COOLDOWN_HOURS": str(self.config.retrain_cooldown_hours),
-                             "DATA_QUALITY_ALARM": self.data_quality_alarm.alarm_name,
+                             "DATA_QUALITY_ALARMS": f"{self.data_quality_alarm.alarm_name},"
+                                                    f"{self.schema_alarm.alarm_name}",
                              "QUALITY_ALARM": self.quality_alarm.alarm_name,
                              "ENDPOINT_NAME": self.endpoint_name,
                              "MODEL_PACKAGE_GROUP": resource_name(self.config.name, "fraud-models"),
@@ -263,8 +266,8 @@ class MonitoringStack(Stack):
         describe_findings = self._grant_describe_live_model(fn)
         # ListModelPackages authorizes against "*" only (Service Authorization Reference; ADR 0005).
         fn.role.add_to_policy(iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"]))
-        fn.role.add_to_policy(iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"],
-                                                  resources=[self.data_quality_alarm.alarm_arn]))
+        fn.role.add_to_policy(iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[
+            self.data_quality_alarm.alarm_arn, self.schema_alarm.alarm_arn]))
         acknowledge(fn.role, "AwsSolutions-IAM5",
                     "Reads the latest verdicts under monitoring/latest/; kms:GenerateDataKey* (on the data key "
                     "only) is what SNS needs to publish to the encrypted alerts topic; describes the live model and "
@@ -333,6 +336,31 @@ class MonitoringStack(Stack):
                          threshold=1, comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                          evaluation_periods=1, treat_missing_data=cw.TreatMissingData.IGNORE,
                          alarm_description=description)
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+        return alarm
+
+    def _schema_violation_alarm(self, action: cw_actions.SnsAction) -> cw.Alarm:
+        """Data quality the drift job cannot see: the share of records the scorer refused (dead letters) per hour,
+        from its EMF metrics (lambdas/scoring: RecordsRejected, RecordsScored; Powertools' service dimension)."""
+        dims = {"service": "scoring"}
+
+        def metric(name: str) -> cw.Metric:
+            return cw.Metric(namespace="MlopsDemo/Scoring", metric_name=name, statistic="Sum",
+                             period=Duration.hours(1), dimensions_map=dims)
+
+        share = cw.MathExpression(
+            expression="100 * FILL(rejected, 0) / (FILL(rejected, 0) + scored)", period=Duration.hours(1),
+            using_metrics={"rejected": metric("RecordsRejected"), "scored": metric("RecordsScored")},
+            label="records refused by the scorer, %")
+        limit = self.config.max_schema_violation_percent
+        alarm = cw.Alarm(
+            self, "schema-violations-alarm", alarm_name=resource_name(self.config.name, "schema-violations"),
+            metric=share, threshold=limit, evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"More than {limit:g}% of an hour's records broke the schema (dead letters with field "
+                              "and rule): a producer is broken; retraining is blocked (runbook)")
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
         return alarm

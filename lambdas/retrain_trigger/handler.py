@@ -46,8 +46,14 @@ def _latest_report(kind: str) -> dict[str, Any]:
 
 
 def _data_quality() -> tuple[str, str]:
-    alarms = _client("cloudwatch").describe_alarms(AlarmNames=[os.environ["DATA_QUALITY_ALARM"]])["MetricAlarms"]
-    return (alarms[0]["StateValue"], alarms[0].get("StateReason", "")) if alarms else ("INSUFFICIENT_DATA", "")
+    """ALARM when any data-quality alarm ($DATA_QUALITY_ALARMS: the served window's checks, the share of records
+    the scorer refused) is in ALARM, with the names of those that are."""
+    names = [n for n in os.environ["DATA_QUALITY_ALARMS"].split(",") if n]
+    alarms = _client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    firing = [a["AlarmName"] for a in alarms if a["StateValue"] == "ALARM"]
+    if firing:
+        return "ALARM", ", ".join(firing)
+    return ("OK", "") if alarms else ("INSUFFICIENT_DATA", "")
 
 
 def _executions(sfn: Any, machine: str) -> tuple[int, datetime | None]:

@@ -30,8 +30,9 @@ def _load_handler() -> Any:
 class FakeAws:
     """Step Functions, CloudWatch, S3 and SNS, as far as the trigger calls them (boto3's parameter names)."""
 
-    def __init__(self, last_start: datetime | None, running: int = 0, data_quality: str = "OK") -> None:
-        self.last_start, self.running, self.data_quality = last_start, running, data_quality
+    def __init__(self, last_start: datetime | None, running: int = 0, data_quality: str = "OK",
+                 schema: str = "OK") -> None:
+        self.last_start, self.running, self.data_quality, self.schema = last_start, running, data_quality, schema
         self.started: list[dict] = []
         self.published: list[str] = []
 
@@ -45,7 +46,9 @@ class FakeAws:
         return {"executionArn": f"{stateMachineArn}:{name}"}
 
     def describe_alarms(self, AlarmNames: list[str]) -> dict:
-        return {"MetricAlarms": [{"StateValue": self.data_quality, "StateReason": "Threshold Crossed"}]}
+        states = {"dq": self.data_quality, "schema": self.schema}
+        return {"MetricAlarms": [{"AlarmName": n, "StateValue": states[n], "StateReason": "Threshold Crossed"}
+                                 for n in AlarmNames]}
 
     def get_object(self, Bucket: str, Key: str) -> dict:
         report = {"reason": "drift: amount PSI 0.360, KS 0.250",
@@ -92,7 +95,7 @@ class Context:
 @pytest.fixture()
 def trigger(monkeypatch: pytest.MonkeyPatch) -> Any:
     for key, value in {"TRAINING_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:t",
-                       "COOLDOWN_HOURS": "12", "DATA_QUALITY_ALARM": "dq",
+                       "COOLDOWN_HOURS": "12", "DATA_QUALITY_ALARMS": "dq,schema",
                        "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:1:alerts", "MONITORING_BUCKET": "curated",
                        "QUALITY_ALARM": "q", "ENDPOINT_NAME": "ep", "MODEL_PACKAGE_GROUP": "g",
                        "QUALITY_ROLLBACK_DAYS": "45",
@@ -151,3 +154,9 @@ def test_a_transition_out_of_alarm_is_ignored(trigger: Any) -> None:
     aws = FakeAws(last_start=None)
     out = _run(trigger, aws, {"detail": {"state": {"value": "OK"}}})
     assert not out["started"] and aws.started == [] and aws.published == []
+
+
+def test_a_flood_of_records_the_scorer_refused_blocks_retraining_too(trigger: Any) -> None:
+    aws = FakeAws(last_start=None, schema="ALARM")
+    assert not _run(trigger, aws)["started"]
+    assert "blocked: the data-quality alarm is in ALARM" in aws.published[0]
