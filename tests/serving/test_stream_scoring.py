@@ -45,6 +45,11 @@ def _drain(serving: Serving, seconds: float, step: float = 30.0) -> None:
 
 @pytest.mark.slow
 def test_100k_transactions_under_faults_are_decided_once_or_dead_lettered_with_the_field(serving: Serving) -> None:
+    # A scoring test: the monitors' schedules are switched off, as an operator would during a load test, so that
+    # hourly drift jobs over a growing 100k-record capture do not run beside it (tests/serving/test_drift_monitor.py
+    # covers them).
+    for kind in ("drift", "quality"):
+        serving.aws.client("events").disable_rule(Name=f"mlops-demo-sandbox-{kind}-monitor-schedule")
     _, model_url = serving.register("champion-job")
     assert serving.deploys()[0]["status"] == "SUCCEEDED"
     aws = serving.aws
