@@ -27,6 +27,9 @@ ROWS_METRIC: Final = "MonitoredRows"
 FEATURE_METRICS: Final = (("FeaturePSI", "psi"), ("FeatureKS", "ks"), ("FeatureNullRate", "null_rate"))
 PREDICTION_METRIC: Final = "PredictionPSI"
 PUT_METRIC_DATA_MAX: Final = 1000  # MetricData entries per PutMetricData request
+# The latest report of each monitor (kind: drift | quality), beside the runs' reports in the curated bucket: written
+# by the metrics step, read by the retrain trigger for the reason it passes on.
+LATEST_REPORT_KEY: Final = "monitoring/latest/{kind}_report.json"
 
 
 class MonitorInputError(ValueError):

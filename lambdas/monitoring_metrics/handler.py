@@ -17,12 +17,11 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-from fraud_core.monitoring import NAMESPACE, chunks, metric_data, quality_metric_data
+from fraud_core.monitoring import LATEST_REPORT_KEY, NAMESPACE, chunks, metric_data, quality_metric_data
 
 logger = Logger(service="monitoring")
 _clients: dict[str, Any] = {}
 PUBLISHERS = {"drift": metric_data, "quality": quality_metric_data}
-LATEST_KEY = "monitoring/latest/{kind}_report.json"  # read by the retrain trigger
 
 
 def _client(name: str) -> Any:
@@ -52,7 +51,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for part in chunks(PUBLISHERS[kind](report, os.environ["ENDPOINT_NAME"], at)):
         _client("cloudwatch").put_metric_data(Namespace=NAMESPACE, MetricData=list(part))
     latest = {**report, "report_uri": event["report_uri"], "model_package_arn": event.get("model_package_arn", "")}
-    s3.put_object(Bucket=bucket, Key=LATEST_KEY.format(kind=kind), Body=json.dumps(latest).encode())
+    s3.put_object(Bucket=bucket, Key=LATEST_REPORT_KEY.format(kind=kind), Body=json.dumps(latest).encode())
     violations = report.get("data_quality", {}).get("violations", [])
     logger.info(f"{kind} verdict", extra={"verdict": report["verdict"], "reason": report["reason"]})
     return {"verdict": report["verdict"], "reason": report["reason"], "drifted": report.get("drifted", []),

@@ -22,11 +22,11 @@ from aws_lambda_powertools import Logger
 
 from fraud_core.deployment import NoRollbackTarget, choose_rollback_target
 from fraud_core.live_model import group_packages, live_model
+from fraud_core.monitoring import LATEST_REPORT_KEY
 from fraud_core.retrain_policy import decide_retrain, quality_action
 
 logger = Logger(service="monitoring")
 _clients: dict[str, Any] = {}
-LATEST_KEY = "monitoring/latest/{kind}_report.json"  # written by the monitors' metrics step
 
 
 def _client(name: str) -> Any:
@@ -38,7 +38,7 @@ def _client(name: str) -> Any:
 def _latest_report(kind: str) -> dict[str, Any]:
     try:
         body = _client("s3").get_object(Bucket=os.environ["MONITORING_BUCKET"],
-                                        Key=LATEST_KEY.format(kind=kind))["Body"].read()
+                                        Key=LATEST_REPORT_KEY.format(kind=kind))["Body"].read()
         return dict(json.loads(body))
     except Exception as err:  # the report is informative; its absence must not stop a retrain
         logger.warning("no latest report", extra={"kind": kind, "error": str(err)})
@@ -93,19 +93,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail = event.get("detail") or {}
     if detail.get("state", {}).get("value") != "ALARM":
         return {"started": False, "reason": "ignored: not a transition into ALARM", "execution_arn": ""}
-    sfn, machine = _client("stepfunctions"), os.environ["TRAINING_STATE_MACHINE_ARN"]
-    running, last = _executions(sfn, machine)
     kind = "quality" if detail.get("alarmName") == os.environ.get("QUALITY_ALARM") else "drift"
-    dq_state, dq_reason = _data_quality()
     report = _latest_report(kind)
     verdict = str(report.get("reason") or f"{kind} alarm (the latest {kind} report could not be read)")
-    dq_reason = "; ".join(_latest_report("drift").get("data_quality", {}).get("violations", [])) or dq_reason
     now = datetime.fromtimestamp(time.time(), UTC)  # time.time(): the local AWS's clock while a handler runs
     if kind == "quality":
         action = quality_action(now=now, **_live_and_predecessor())
         logger.info("quality action", extra={"retrain": action.start, "reason": action.reason})
         if not action.start:
             return _roll_back(action.reason, verdict)
+    sfn, machine = _client("stepfunctions"), os.environ["TRAINING_STATE_MACHINE_ARN"]
+    running, last = _executions(sfn, machine)
+    dq_state, dq_reason = _data_quality()
+    drift_report = report if kind == "drift" else _latest_report("drift")  # its data_quality names the breakage
+    dq_reason = "; ".join(drift_report.get("data_quality", {}).get("violations", [])) or dq_reason
     decision = decide_retrain(now=now, running=running, last_started=last,
                               cooldown_hours=float(os.environ["COOLDOWN_HOURS"]), data_quality_alarm=dq_state,
                               data_quality_reason=dq_reason)
