@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from fraud_core.scoring import ScoredChunk, StreamRecord, decisions, decisions_jsonl, decisions_key
 from fraud_core.simulator import simulate
 
 REQUEST_SIZE = 500
@@ -27,25 +28,25 @@ def land_served_month(client: Callable[[str], Any], buckets: dict[str, str], end
     `buckets` (purpose -> name: decisions, raw, labels); returns the decisions."""
     batch = simulate(n, seed=seed, scenario=scenario, start=now - timedelta(days=37), days=6)
     records, s3, runtime = batch.records(), client("s3"), client("sagemaker-runtime")
-    decisions: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for i in range(0, n, REQUEST_SIZE):
-        chunk = records[i:i + REQUEST_SIZE]
-        out = json.loads(runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json",
-                                                 Body=json.dumps({"instances": chunk}))["Body"].read())
-        for record, p in zip(chunk, out["predictions"], strict=True):
-            decisions[record["event_time"][:10]].append({
-                "transaction_id": record["transaction_id"], "event_time": record["event_time"], "score": p["score"],
-                "decision": "review" if p["is_fraud"] else "approve", "threshold": out["threshold"],
-                "model_version": out["model_version"], "variant": "primary", "scored_at": now.isoformat()})
-    by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        by_day[record["event_time"][:10]].append(record)
-    for day, rows in decisions.items():
-        s3.put_object(Bucket=buckets["decisions"], Key=f"decisions/date={day}/shard=backfill/0.jsonl",
-                      Body="".join(json.dumps(r) + "\n" for r in rows).encode())
-        y, m, d = day.split("-")
+    by_day: dict[str, list[StreamRecord]] = defaultdict(list)
+    for i, record in enumerate(records):
+        by_day[record["event_time"][:10]].append(StreamRecord(str(i), "backfill", "", 0.0, b"", record))
+    decided: list[dict[str, Any]] = []
+    for date, day_records in by_day.items():
+        day: list[dict[str, Any]] = []
+        for i in range(0, len(day_records), REQUEST_SIZE):
+            chunk = day_records[i:i + REQUEST_SIZE]
+            out = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=json.dumps(
+                {"instances": [r.transaction for r in chunk]}))
+            response = json.loads(out["Body"].read())
+            day += decisions(ScoredChunk(chunk, response, out.get("InvokedProductionVariant", "primary"), 0.0),
+                             now.timestamp() * 1000)
+        # As the scorer writes them (fraud_core.scoring): keyed by the first record, partitioned by event date.
+        s3.put_object(Bucket=buckets["decisions"], Key=decisions_key(day_records[0]), Body=decisions_jsonl(day))
+        y, m, d = date.split("-")
         s3.put_object(Bucket=buckets["raw"], Key=f"transactions/year={y}/month={m}/day={d}/backfill.gz",
-                      Body=gzip.compress("".join(json.dumps(r) + "\n" for r in by_day[day]).encode()))
+                      Body=gzip.compress("".join(json.dumps(r.transaction) + "\n" for r in day_records).encode()))
+        decided += day
     s3.put_object(Bucket=buckets["labels"], Key="labels/backfill.jsonl",
                   Body="".join(json.dumps(label) + "\n" for label in batch.labels()).encode())
-    return [d for rows in decisions.values() for d in rows]
+    return decided
