@@ -38,6 +38,7 @@ MAX_RUNS = 2  # monitor runs over the live traffic before the stage ends without
 
 @dataclass
 class MonitorRun:
+    monitor: str  # drift | quality
     at: float  # simulated seconds
     verdict: str
     reason: str
@@ -82,7 +83,8 @@ class MonitorResult:
 
     def summary_rows(self) -> list[Row]:
         rows = [("monitoring ending (expected)", f"{self.ending} ({self.scenario.expected})", "measured-local"),
-                ("drift monitor runs over live traffic", f"{len(self.runs)}", "measured-local")]
+                ("drift monitor runs over live traffic", f"{sum(r.monitor == 'drift' for r in self.runs)}",
+                 "measured-local")]
         if self.detection_delay is not None:
             rows.append(("simulated: live traffic -> first monitoring alarm", f"{self.detection_delay:.0f} s",
                          "simulated-clock"))
@@ -159,19 +161,14 @@ def _observe(ctx: StoryContext, result: MonitorResult) -> None:
     aws, sfn = ctx.local, ctx.local.client("stepfunctions")
     monitoring = ctx.outputs("Monitoring")
     result.runs = []
-    for arn in executions_of(aws, monitoring["DriftMonitorStateMachineArn"]):
-        desc = sfn.describe_execution(executionArn=arn)
-        at = (desc["startDate"] - aws.clock.start).total_seconds()
-        verdict = json.loads(desc.get("output") or "{}").get("verdict")
-        if at >= result.traffic_from and verdict:
-            result.runs.append(MonitorRun(at, verdict["verdict"], verdict["reason"],
-                                          verdict["data_quality_violations"]))
-    for arn in executions_of(aws, monitoring["QualityMonitorStateMachineArn"]):
-        desc = sfn.describe_execution(executionArn=arn)
-        verdict = json.loads(desc.get("output") or "{}").get("verdict")
-        if verdict:
+    for monitor in ("drift", "quality"):
+        for arn in executions_of(aws, monitoring[f"{monitor.capitalize()}MonitorStateMachineArn"]):
+            desc = sfn.describe_execution(executionArn=arn)
             at = (desc["startDate"] - aws.clock.start).total_seconds()
-            result.runs.append(MonitorRun(at, verdict["verdict"], f"quality monitor: {verdict['reason']}", 0))
+            verdict = json.loads(desc.get("output") or "{}").get("verdict")
+            if at >= result.traffic_from and verdict:
+                result.runs.append(MonitorRun(monitor, at, verdict["verdict"], verdict["reason"],
+                                              verdict.get("data_quality_violations", 0)))
     result.runs.sort(key=lambda r: r.at)
     watched = (monitoring["DriftAlarmName"], monitoring["DataQualityAlarmName"], monitoring["QualityAlarmName"])
     result.alarms = [((t.at - aws.clock.start).total_seconds(), f"{t.alarm} {t.old} -> {t.new}")
@@ -199,7 +196,7 @@ def report(console: Console, r: MonitorResult | None) -> None:
     if r is None:
         console.say("    skipped: nothing is serving")
         return
-    events = [(run.at, (run.reason if run.reason.startswith("quality monitor") else f"drift monitor: {run.reason}")
+    events = [(run.at, f"{run.monitor} monitor: {run.reason}"
                + (f"; {run.data_quality} data-quality violation(s)" if run.data_quality else "")) for run in r.runs]
     events += r.alarms
     for at, what in sorted(events):
