@@ -96,7 +96,9 @@ def baseline_violations(features: np.ndarray, baseline: Mapping[str, Any], limit
         if name in baseline.get("categorical", {}):
             known = column[~np.isnan(column)]
             seen = set(baseline["categorical"][name]["frequencies"])
-            unseen = float(np.mean([category_name(v) not in seen for v in known.tolist()])) if known.size else 0.0
+            codes, counts = np.unique(known, return_counts=True)  # name each category once, not each row
+            new = sum(c for v, c in zip(codes.tolist(), counts.tolist(), strict=True) if category_name(v) not in seen)
+            unseen = new / known.size if known.size else 0.0
             if unseen > limits.max_unseen_share:
                 found.append(Violation(
                     "unseen_categories", name, f"at most {limits.max_unseen_share:g} of the rows may be in categories "
